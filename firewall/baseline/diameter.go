@@ -1,0 +1,244 @@
+package baseline
+
+import (
+	"breakwater/firewall/rules"
+	"breakwater/protocols/diameter"
+	"breakwater/protocols/view"
+)
+
+// Diameter interconnect policy after GSMA FS.19.
+
+// internalApps never cross the interconnect: they run between nodes of one
+// network (IMS, policy, charging, location services).
+func internalApp(app uint32) bool {
+	switch app {
+	case diameter.AppNASREQ, diameter.AppCreditControl, diameter.AppCx, diameter.AppSh,
+		diameter.AppRx, diameter.AppGx, diameter.AppSLg, diameter.AppSWx, diameter.AppSLh,
+		diameter.AppSy, diameter.AppS6t, diameter.AppT6a:
+		return true
+	}
+	return false
+}
+
+// interconnectApp lists the applications roaming legitimately uses between
+// operators: S6a/S6d (mobility), S13 (equipment check), S9 (roaming policy),
+// S6b (AAA with local breakout), S6c/SGd (SMS), base protocol and relays.
+func interconnectApp(app uint32) bool {
+	switch app {
+	case diameter.AppBase, diameter.AppBaseAccounting, diameter.AppS6aS6d, diameter.AppS13,
+		diameter.AppS9, diameter.AppS6b, diameter.AppS6c, diameter.AppSGd, diameter.AppRelay:
+		return true
+	}
+	return false
+}
+
+// knownCommand reports whether the command exists in the application, for
+// the applications whose command set is closed.
+func knownCommand(app, code uint32) bool {
+	switch app {
+	case diameter.AppBase:
+		return code == diameter.CmdCapabilitiesExchange || code == diameter.CmdDeviceWatchdog || code == diameter.CmdDisconnectPeer
+	case diameter.AppS6aS6d:
+		return code >= diameter.CmdUpdateLocation && code <= diameter.CmdNotify
+	case diameter.AppS13:
+		return code == diameter.CmdMEIdentityCheck
+	}
+	return true
+}
+
+func isDiameter(c *rules.Context) bool { return c.Msg.Protocol == view.Diameter }
+
+// inboundRequest: a Diameter request from a partner.
+func inboundRequest(c *rules.Context) bool { return c.Inbound() && c.Msg.Request }
+
+// peerCommand: CER, DWR, DPR concern the connection, not a subscriber.
+func peerCommand(m *view.Message) bool {
+	return m.Code == diameter.CmdCapabilitiesExchange || m.Code == diameter.CmdDeviceWatchdog || m.Code == diameter.CmdDisconnectPeer
+}
+
+func s6a(m *view.Message, codes ...uint32) bool {
+	if m.App != diameter.AppS6aS6d {
+		return false
+	}
+	for _, c := range codes {
+		if m.Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// hssToMME are the requests a subscriber's home HSS sends to the visited MME.
+func hssToMME(m *view.Message) bool {
+	return s6a(m, diameter.CmdInsertSubscriberData, diameter.CmdCancelLocation, diameter.CmdDeleteSubscriberData)
+}
+
+// mmeToHSS are the requests a visited MME sends to the subscriber's HSS.
+func mmeToHSS(m *view.Message) bool {
+	return s6a(m, diameter.CmdUpdateLocation, diameter.CmdAuthenticationInfo, diameter.CmdPurgeUE, diameter.CmdNotify)
+}
+
+// carriesVisitedPLMN: S6a requests where Visited-PLMN-Id is mandatory.
+func carriesVisitedPLMN(m *view.Message) bool {
+	return s6a(m, diameter.CmdUpdateLocation, diameter.CmdAuthenticationInfo)
+}
+
+var onlyDiameter = []view.Protocol{view.Diameter}
+
+var diameterRules = []rules.Rule{
+	{
+		ID: "DIA-C1-APP-INTERNAL", Category: rules.Cat1, Action: rules.Reject, ResultCode: 3007,
+		Description: "application that never crosses the interconnect (Sh, Cx, Rx, Gx, Gy, SLg, SLh, SWx, Sy, S6t, T6a, NASREQ)",
+		Match:       func(c *rules.Context) bool { return c.Inbound() && internalApp(c.Msg.App) },
+	},
+	{
+		ID: "DIA-C1-APP-UNLISTED", Category: rules.Cat1, Action: rules.Reject, ResultCode: 3007,
+		Description: "application not used between roaming partners (allowed: base, S6a/S6d, S13, S9, S6b, S6c, SGd, relay)",
+		Match:       func(c *rules.Context) bool { return c.Inbound() && !interconnectApp(c.Msg.App) },
+	},
+	{
+		ID: "DIA-C1-APP-MISMATCH", Category: rules.Cat1, Action: rules.Reject,
+		Description: "the header's Application-Id differs from the application declared in the body (filter bypass)",
+		Match:       func(c *rules.Context) bool { return c.Inbound() && c.Msg.Flags&view.FlagAppMismatch != 0 },
+	},
+	{
+		ID: "DIA-C1-CMD-UNKNOWN", Category: rules.Cat1, Action: rules.Reject, ResultCode: 3001,
+		Description: "command code that does not exist in the application (base, S6a/S6d, S13)",
+		Match:       func(c *rules.Context) bool { return c.Inbound() && !knownCommand(c.Msg.App, c.Msg.Code) },
+	},
+	{
+		ID: "DIA-C2-ORIGIN-REALM-HOME", Category: rules.Cat2, Action: rules.Reject,
+		Description: "a partner's message claims a home-network Origin-Realm (spoofing)",
+		Match: func(c *rules.Context) bool {
+			if !c.Inbound() {
+				return false
+			}
+			o := c.Net.RealmOwner(c.Msg.OriginRealm)
+			return o != nil && o.Home
+		},
+	},
+	{
+		ID: "DIA-C2-ORIGIN-REALM", Category: rules.Cat2, Action: rules.Reject,
+		Description: "Origin-Realm is missing or is not a realm of the partner the message comes from",
+		Match: func(c *rules.Context) bool {
+			if !c.Inbound() || len(c.Sender.Realms) == 0 {
+				return false // partner without configured realms: nothing to compare
+			}
+			return c.Net.RealmOwner(c.Msg.OriginRealm) != c.Sender
+		},
+	},
+	{
+		ID: "DIA-C2-DEST-REALM", Category: rules.Cat2, Action: rules.Reject, ResultCode: 3003,
+		Description: "a partner's request is addressed to a realm that is not the home network's",
+		Match: func(c *rules.Context) bool {
+			if !inboundRequest(c) || peerCommand(c.Msg) || len(c.Net.Home.Realms) == 0 || c.Msg.DestRealm == nil {
+				return false
+			}
+			o := c.Net.RealmOwner(c.Msg.DestRealm)
+			return o == nil || !o.Home
+		},
+	},
+	{
+		ID: "DIA-C2-VISITED-PLMN", Category: rules.Cat2, Action: rules.Reject,
+		Description: "ULR/AIR whose Visited-PLMN-Id is missing or is not a PLMN of the sending partner",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && carriesVisitedPLMN(c.Msg) && !c.Sender.HasPLMN(c.Msg.VisitedPLMN)
+		},
+	},
+	{
+		ID: "DIA-C2-NO-IMSI", Category: rules.Cat2, Action: rules.Reject,
+		Description: "subscriber-specific S6a/S6d request without an IMSI (User-Name)",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && (hssToMME(c.Msg) || mmeToHSS(c.Msg)) && c.Msg.IMSI.IsZero()
+		},
+	},
+	{
+		ID: "DIA-C2-IDR-LOCATION", Category: rules.Cat2, Action: rules.Reject,
+		Description: "IDR asking for a home subscriber's location or state (the classic tracking probe)",
+		Match: func(c *rules.Context) bool {
+			m := c.Msg
+			return inboundRequest(c) && s6a(m, diameter.CmdInsertSubscriberData) &&
+				m.Flags&(view.FlagLocationRequest|view.FlagStateRequest) != 0 && c.HomeIMSI()
+		},
+	},
+	{
+		ID: "DIA-C2-HSS-HOME-IMSI", Category: rules.Cat2, Action: rules.Reject,
+		Description: "IDR/CLR/DSR from a partner for a home subscriber: only the home HSS manages home subscribers",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && hssToMME(c.Msg) && c.HomeIMSI()
+		},
+	},
+	{
+		ID: "DIA-C2-HSS-FOREIGN-IMSI", Category: rules.Cat2, Action: rules.Reject,
+		Description: "IDR/CLR/DSR from a partner for a subscriber that is not that partner's own",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && hssToMME(c.Msg) && !c.Msg.IMSI.IsZero() && c.IMSIOwner() != c.Sender
+		},
+	},
+	{
+		ID: "DIA-C2-RSR-HOME", Category: rules.Cat2, Action: rules.Reject,
+		Description: "Reset (RSR) from a partner naming IMSI prefixes (User-Id) that are not its own subscribers",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && s6a(c.Msg, diameter.CmdReset) && resetTouchesOthers(c)
+		},
+	},
+	{
+		ID: "DIA-C2-NOT-HOME-SUB", Category: rules.Cat2, Action: rules.Reject,
+		Description: "ULR/AIR/PUR/NOR from a partner for a subscriber that is not a home subscriber",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && mmeToHSS(c.Msg) && !c.Msg.IMSI.IsZero() && !c.HomeIMSI()
+		},
+	},
+	{
+		ID: "DIA-C3-VELOCITY", Category: rules.Cat3, Action: rules.Reject,
+		Description: "ULR/AIR from a network the subscriber cannot have reached since it was last seen (impossible travel)",
+		Match: func(c *rules.Context) bool {
+			return inboundRequest(c) && carriesVisitedPLMN(c.Msg) && c.HomeIMSI() && implausibleMove(c, c.Msg.VisitedPLMN)
+		},
+	},
+	{
+		ID: "DIA-C3-NOT-SERVING", Category: rules.Cat3, Action: rules.Reject,
+		Description: "PUR/NOR from a partner other than the one where the subscriber is registered",
+		Match: func(c *rules.Context) bool {
+			if !inboundRequest(c) || !s6a(c.Msg, diameter.CmdPurgeUE, diameter.CmdNotify) || !c.HomeIMSI() {
+				return false
+			}
+			last, ok := c.LastLocation()
+			return ok && last.Partner != c.Sender.Name
+		},
+	},
+}
+
+func init() {
+	for i := range diameterRules {
+		diameterRules[i].Protocols = onlyDiameter
+		diameterRules[i].Tier = rules.TierBaseline
+		m := diameterRules[i].Match
+		diameterRules[i].Match = func(c *rules.Context) bool { return isDiameter(c) && m(c) }
+	}
+}
+
+// resetTouchesOthers reports whether an RSR's User-Id prefixes include
+// anything but the sending partner's subscribers. An RSR without User-Id
+// resets every subscriber the sender's HSS has at the receiving MME; that
+// is legitimate, so only explicit foreign prefixes count.
+func resetTouchesOthers(c *rules.Context) bool {
+	m := c.Msg
+	if len(m.Raw) < diameter.HeaderLen {
+		return false
+	}
+	it := diameter.NewAVPs(m.Raw[diameter.HeaderLen:])
+	for a, ok := it.Next(); ok; a, ok = it.Next() {
+		if a.Code != diameter.AVPUserID || a.Vendor != diameter.Vendor3GPP {
+			continue
+		}
+		var prefix view.Digits
+		if !prefix.SetASCII(a.Data) || prefix.Len() < 5 {
+			return true // unparseable or too short to attribute: refuse
+		}
+		if c.Net.IMSIOwner(&prefix) != c.Sender {
+			return true
+		}
+	}
+	return false
+}

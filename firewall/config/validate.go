@@ -1,0 +1,96 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+
+	"breakwater/firewall/internal/strictyaml"
+)
+
+// owner names a network in messages: "home" or `partner "uk"`.
+func ownerName(partner int, c *Config) string {
+	if partner < 0 {
+		return "home"
+	}
+	return fmt.Sprintf("partner %q", c.Partners[partner].Name.Value)
+}
+
+// validate checks what one value alone cannot: that every sender, PLMN,
+// realm and global-title prefix belongs to exactly one network.
+func (c *Config) validate() strictyaml.Errors {
+	var errs strictyaml.Errors
+	fail := func(p Pos, format string, args ...any) {
+		errs = append(errs, &strictyaml.Error{File: c.Path, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(c.Home.PLMNs) == 0 {
+		fail(Pos{1, 1}, "home.plmns: list at least one home PLMN (MCC+MNC); IMSIs starting with it are home subscribers")
+	}
+
+	type owned[T any] struct {
+		val   T
+		owner int // -1 home, else partner index
+		pos   Pos
+	}
+	var prefixes []owned[Prefix]
+	plmns := map[string]owned[PLMN]{}
+	realms := map[string]owned[Realm]{}
+	gts := map[string]owned[GTPrefix]{}
+	names := map[string]Pos{}
+
+	add := func(owner int, n *Network) {
+		for _, p := range n.Addresses {
+			for _, q := range prefixes {
+				if q.val.Overlaps(p.Prefix) {
+					fail(p.Pos, "address %s of %s overlaps %s of %s (line %d): every source address must identify one sender",
+						p.Prefix, ownerName(owner, c), q.val.Prefix, ownerName(q.owner, c), q.pos.Line)
+				}
+			}
+			prefixes = append(prefixes, owned[Prefix]{p, owner, p.Pos})
+		}
+		for _, p := range n.PLMNs {
+			k := p.String()
+			if q, dup := plmns[k]; dup {
+				fail(p.Pos, "PLMN %s of %s is already listed for %s (line %d)", k, ownerName(owner, c), ownerName(q.owner, c), q.pos.Line)
+				continue
+			}
+			plmns[k] = owned[PLMN]{p, owner, p.Pos}
+		}
+		for _, r := range n.Realms {
+			if q, dup := realms[r.Name]; dup {
+				fail(r.Pos, "realm %s of %s is already listed for %s (line %d)", r.Name, ownerName(owner, c), ownerName(q.owner, c), q.pos.Line)
+				continue
+			}
+			realms[r.Name] = owned[Realm]{r, owner, r.Pos}
+		}
+		for _, g := range n.GTPrefixes {
+			if q, dup := gts[g.Digits]; dup {
+				fail(g.Pos, "global-title prefix %s of %s is already listed for %s (line %d)", g.Digits, ownerName(owner, c), ownerName(q.owner, c), q.pos.Line)
+				continue
+			}
+			gts[g.Digits] = owned[GTPrefix]{g, owner, g.Pos}
+		}
+	}
+	add(-1, &c.Home)
+	for i := range c.Partners {
+		p := &c.Partners[i]
+		if prev, dup := names[p.Name.Value]; dup {
+			fail(p.Name.Pos, "partner name %q is already used at line %d", p.Name.Value, prev.Line)
+		}
+		names[p.Name.Value] = p.Name.Pos
+		if len(p.Addresses) == 0 {
+			fail(p.Name.Pos, "partner %q has no addresses: a sender is identified by its source address first, so list the prefixes its signaling nodes use", p.Name.Value)
+		}
+		if len(p.PLMNs) == 0 {
+			fail(p.Name.Pos, "partner %q has no plmns: list its MCC+MNC so that its own subscribers can be told from home subscribers", p.Name.Value)
+		}
+		add(i, &p.Network)
+	}
+	// Report in file order, as strictyaml.Errors promises.
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Line != errs[j].Line {
+			return errs[i].Line < errs[j].Line
+		}
+		return errs[i].Col < errs[j].Col
+	})
+	return errs
+}

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"breakwater/protocols/view"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Pos is where a value was written, for errors found after decoding.
+type Pos struct{ Line, Col int }
+
+func posOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+func scalar(n *yaml.Node, what string) (string, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", fmt.Errorf("expected %s", what)
+	}
+	return n.Value, nil
+}
+
+// PLMN is an MCC+MNC written as 5 or 6 digits ("310260", "23415").
+type PLMN struct {
+	view.PLMN
+	Pos
+}
+
+func (p *PLMN) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "a PLMN (MCC+MNC digits), e.g. \"310260\"")
+	if err != nil {
+		return err
+	}
+	v, err := view.ParsePLMN(s)
+	if err != nil {
+		return fmt.Errorf("%q: %v; quote it so YAML keeps leading zeros", s, err)
+	}
+	p.PLMN, p.Pos = v, posOf(n)
+	return nil
+}
+
+// Realm is a Diameter realm (a DNS name), kept in lower case.
+type Realm struct {
+	Name string
+	Pos
+}
+
+func (r *Realm) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "a Diameter realm such as \"epc.mnc260.mcc310.3gppnetwork.org\"")
+	if err != nil {
+		return err
+	}
+	if !validRealm(s) {
+		return fmt.Errorf("%q is not a realm: use DNS labels of letters, digits and '-' separated by dots, at most 255 characters", s)
+	}
+	r.Name, r.Pos = strings.ToLower(s), posOf(n)
+	return nil
+}
+
+func validRealm(s string) bool {
+	if len(s) == 0 || len(s) > 255 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if len(label) == 0 || len(label) > 63 {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// GTPrefix is a leading part of an E.164 global title, digits only.
+type GTPrefix struct {
+	Digits string
+	Pos
+}
+
+func (g *GTPrefix) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "E.164 digits such as \"1206\"")
+	if err != nil {
+		return err
+	}
+	if len(s) == 0 || len(s) > 15 || strings.Trim(s, "0123456789") != "" {
+		return fmt.Errorf("%q is not a global-title prefix: 1 to 15 decimal digits, no '+' (quote it in YAML)", s)
+	}
+	g.Digits, g.Pos = s, posOf(n)
+	return nil
+}
+
+// Prefix is an IP prefix ("192.0.2.0/24") or a single address.
+type Prefix struct {
+	netip.Prefix
+	Pos
+}
+
+func (p *Prefix) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "an IP prefix such as \"192.0.2.0/24\" or an address")
+	if err != nil {
+		return err
+	}
+	var pfx netip.Prefix
+	if strings.Contains(s, "/") {
+		pfx, err = netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP prefix: %v", s, err)
+		}
+		if pfx.Masked() != pfx {
+			return fmt.Errorf("%q has host bits set; did you mean %q?", s, pfx.Masked().String())
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address or prefix", s)
+		}
+		pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+	}
+	if pfx.Addr().Is4In6() && pfx.Bits() >= 96 {
+		// Senders are looked up unmapped, so an IPv4-mapped prefix stands
+		// for the IPv4 prefix it maps (keeping its length would make an
+		// invalid prefix that overlaps nothing and matches too much).
+		pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
+	}
+	p.Prefix, p.Pos = pfx, posOf(n)
+	return nil
+}
+
+// Name is a partner name: what appears in logs, metrics and rules.
+type Name struct {
+	Value string
+	Pos
+}
+
+func (nm *Name) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "a name")
+	if err != nil {
+		return err
+	}
+	if len(s) == 0 || len(s) > 64 {
+		return fmt.Errorf("partner name must be 1 to 64 characters")
+	}
+	if s == "home" {
+		// Rules, logs and lookups use "home" for the home network.
+		return fmt.Errorf("partner name \"home\" is reserved for the home network; choose another")
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("partner name %q may only use letters, digits, '-', '_' and '.'", s)
+		}
+	}
+	nm.Value, nm.Pos = s, posOf(n)
+	return nil
+}
+
+func (nm Name) String() string { return nm.Value }

@@ -1,0 +1,172 @@
+// Package engine judges messages: it identifies the sender, evaluates the
+// policy's rule set, turns the result into a verdict, and learns subscriber
+// locations from what it allows. Replay and the inline proxy share it.
+//
+// The policy (configuration, network map and rules) is one immutable value
+// swapped atomically, so a message is always judged by one complete policy.
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"breakwater/firewall/baseline"
+	"breakwater/firewall/config"
+	"breakwater/firewall/network"
+	"breakwater/firewall/rules"
+	"breakwater/firewall/state"
+	"breakwater/protocols/view"
+)
+
+// Policy is everything a verdict depends on besides state.
+type Policy struct {
+	Config *config.Config
+	Net    *network.Network
+	Rules  *rules.Set
+}
+
+// Version identifies the rules in force.
+func (p *Policy) Version() string { return p.Rules.Version }
+
+// NewPolicy compiles a configuration and its rule file (overridden by
+// rulesPath when not empty) into a policy.
+func NewPolicy(cfg *config.Config, rulesPath string) (*Policy, error) {
+	if rulesPath == "" {
+		rulesPath = cfg.RulesPath()
+	}
+	set, err := rules.Load(rulesPath, baseline.Rules())
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{Config: cfg, Net: network.New(cfg), Rules: set}, nil
+}
+
+// Verdict is the engine's decision on one message.
+type Verdict struct {
+	Action rules.Action // Allow, Drop or Reject
+	Rule   *rules.Rule  // the rule that decided; never nil
+	// Logged lists "log" rules that matched before the decision.
+	Logged [rules.MaxLogged]*rules.Rule
+	NLog   int
+	// ResultCode answers a rejected request; 0 means the protocol default.
+	ResultCode uint32
+	Sender     *network.Member // nil: unknown source
+	Receiver   *network.Member
+	Policy     *Policy
+}
+
+// Direction classifies the message by its sender.
+func (v *Verdict) Direction() string {
+	switch {
+	case v.Sender == nil:
+		return "unknown"
+	case v.Sender.Home:
+		return "outbound"
+	}
+	return "inbound"
+}
+
+// Partner is the partner involved: the sender of an inbound message, the
+// receiver of an outbound one, or "".
+func (v *Verdict) Partner() string {
+	if v.Sender != nil && !v.Sender.Home {
+		return v.Sender.Name
+	}
+	if v.Receiver != nil && !v.Receiver.Home {
+		return v.Receiver.Name
+	}
+	return ""
+}
+
+// Stats counts verdicts. Fields are updated atomically.
+type Stats struct {
+	Judged, Allowed, Dropped, Rejected, Malformed atomic.Uint64
+}
+
+// Engine is safe for concurrent use.
+type Engine struct {
+	policy atomic.Pointer[Policy]
+	state  state.Store
+	Stats  Stats
+	// contexts recycles rule-evaluation contexts: a Context handed to rule
+	// closures escapes to the heap, and pooling keeps Judge allocation-free.
+	contexts sync.Pool
+}
+
+// New returns an engine judging with p and remembering in st.
+func New(p *Policy, st state.Store) *Engine {
+	e := &Engine{state: st}
+	e.contexts.New = func() any { return new(rules.Context) }
+	e.policy.Store(p)
+	return e
+}
+
+// NewMemoryState sizes the embedded store from the configuration.
+func NewMemoryState(cfg *config.Config) *state.Memory {
+	return state.NewMemory(state.MemoryOptions{
+		MaxLocations: cfg.Velocity.MaxSubscribers,
+		LocationTTL:  cfg.Velocity.LocationTTL,
+		MaxPending:   max(cfg.Velocity.MaxSubscribers/8, 1024),
+		PendingTTL:   cfg.Velocity.AnswerTimeout,
+	})
+}
+
+// SetPolicy replaces the policy for every message judged afterwards.
+func (e *Engine) SetPolicy(p *Policy) { e.policy.Store(p) }
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() *Policy { return e.policy.Load() }
+
+// State returns the engine's store.
+func (e *Engine) State() state.Store { return e.state }
+
+// Judge decides what happens to m. m.Time, m.Src and m.Dst must be set.
+// It does not allocate.
+func (e *Engine) Judge(m *view.Message) Verdict {
+	p := e.policy.Load()
+	c := e.contexts.Get().(*rules.Context)
+	defer e.release(c)
+	*c = rules.Context{
+		Msg:      m,
+		Net:      p.Net,
+		State:    e.state,
+		Velocity: &p.Config.Velocity,
+		Sender:   p.Net.SenderOf(m.Src.Addr()),
+		Receiver: p.Net.SenderOf(m.Dst.Addr()),
+	}
+	res := p.Rules.Evaluate(c)
+	v := Verdict{
+		Action: res.Action, Rule: res.Rule, Logged: res.Logged, NLog: res.NLog,
+		ResultCode: res.Rule.ResultCode, Sender: c.Sender, Receiver: c.Receiver, Policy: p,
+	}
+	if v.Action == rules.Reject && !m.Request {
+		// An answer cannot be answered; rejecting it means dropping it.
+		v.Action = rules.Drop
+	}
+	e.Stats.Judged.Add(1)
+	if m.Malformed != "" {
+		e.Stats.Malformed.Add(1)
+	}
+	switch v.Action {
+	case rules.Allow:
+		e.Stats.Allowed.Add(1)
+		e.learn(c)
+	case rules.Drop:
+		e.Stats.Dropped.Add(1)
+	case rules.Reject:
+		e.Stats.Rejected.Add(1)
+	}
+	return v
+}
+
+// release returns a context to the pool without keeping the message alive.
+func (e *Engine) release(c *rules.Context) {
+	*c = rules.Context{}
+	e.contexts.Put(c)
+}
+
+// Describe renders a verdict for logs (allocates; not for the hot path).
+func (v *Verdict) Describe() string {
+	return fmt.Sprintf("%s by %s (category %s)", v.Action, v.Rule.ID, v.Rule.Category)
+}

@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"breakwater/firewall/rules"
+	"breakwater/firewall/state"
+	"breakwater/protocols/diameter"
+	"breakwater/protocols/view"
+)
+
+// learn updates subscriber locations from an allowed message.
+//
+// A location is committed only when the home network accepts it: an
+// allowed ULR is remembered as pending, and the home HSS's successful ULA
+// (matched by the partner and the Diameter transaction ids) commits it. A
+// CLR the home HSS sends to the partner where the subscriber was registered
+// means the subscriber left it; until another partner reports it, it is
+// taken to be at home.
+func (e *Engine) learn(c *rules.Context) {
+	m := c.Msg
+	if m.Protocol != view.Diameter || m.App != diameter.AppS6aS6d {
+		return
+	}
+	switch {
+	case c.Inbound() && m.Request && m.Code == diameter.CmdUpdateLocation:
+		imsi, ok := m.IMSI.Uint64()
+		if !ok || !c.HomeIMSI() || m.VisitedPLMN.IsZero() {
+			return
+		}
+		e.state.AddPending(pendingKey(c.Sender.Index, m.Transaction), state.Pending{
+			IMSI:     imsi,
+			Location: state.Location{PLMN: m.VisitedPLMN, Partner: c.Sender.Name, Time: m.Time},
+		})
+	case c.Outbound() && !m.Request && m.Code == diameter.CmdUpdateLocation:
+		if c.Receiver == nil || c.Receiver.Home {
+			return
+		}
+		p, ok := e.state.TakePending(pendingKey(c.Receiver.Index, m.Transaction), m.Time)
+		if !ok || p.Location.Partner != c.Receiver.Name || m.ResultCode != diameter.ResultSuccess {
+			return
+		}
+		p.Location.Time = m.Time
+		e.state.SetLocation(p.IMSI, p.Location)
+	case c.Outbound() && m.Request && m.Code == diameter.CmdCancelLocation:
+		if c.Receiver == nil || c.Receiver.Home {
+			return
+		}
+		imsi, ok := m.IMSI.Uint64()
+		if !ok {
+			return
+		}
+		if last, ok := e.state.Location(imsi, m.Time); ok && last.Partner == c.Receiver.Name && len(c.Net.Home.PLMNs) > 0 {
+			e.state.SetLocation(imsi, state.Location{PLMN: c.Net.Home.PLMNs[0], Partner: c.Net.Home.Name, Time: m.Time})
+		}
+	}
+}
+
+// pendingKey mixes the partner into the transaction ids so that two
+// partners' colliding ids do not meet.
+func pendingKey(partner int, transaction uint64) uint64 {
+	return transaction ^ uint64(partner+1)*0x9E3779B97F4A7C15
+}

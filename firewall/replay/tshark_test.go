@@ -1,0 +1,135 @@
+package replay
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"breakwater/firewall/config"
+	"breakwater/firewall/engine"
+	"breakwater/protocols/view"
+)
+
+// sharedPcaps is the folder of public captures beside the project.
+var sharedPcaps = filepath.Join("..", "..", "..", "shared", "pcaps")
+
+// everythingHome treats every address as the home network, so that each
+// message is judged (the verdicts do not matter here, only that every
+// message is seen).
+const everythingHome = `
+home:
+  plmns: ["00101"]
+  addresses: ["0.0.0.0/0", "::/0"]
+`
+
+func newTestEngine(t testing.TB, cfgYAML string) *engine.Engine {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.NewPolicy(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.New(p, engine.NewMemoryState(cfg))
+}
+
+type opKey struct {
+	code    uint32
+	request bool
+}
+
+// tsharkDiameter counts Diameter messages per (command code, R flag) as
+// tshark dissects them with default preferences.
+func tsharkDiameter(t *testing.T, path string) map[opKey]int {
+	t.Helper()
+	out, err := exec.Command("tshark", "-n", "-r", path, "-Y", "diameter",
+		"-T", "fields", "-E", "occurrence=a", "-e", "diameter.cmd.code", "-e", "diameter.flags.request").Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", path, err)
+	}
+	counts := map[opKey]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		cols := strings.Split(line, "\t")
+		if len(cols) != 2 {
+			t.Fatalf("tshark line %q", line)
+		}
+		codes, reqs := strings.Split(cols[0], ","), strings.Split(cols[1], ",")
+		if len(codes) != len(reqs) {
+			t.Fatalf("tshark line %q: %d codes, %d flags", line, len(codes), len(reqs))
+		}
+		for i := range codes {
+			var code uint32
+			fmt.Sscan(codes[i], &code)
+			counts[opKey{code, reqs[i] == "1" || reqs[i] == "True"}]++
+		}
+	}
+	return counts
+}
+
+func format(m map[opKey]int) string {
+	var lines []string
+	for k, n := range m {
+		lines = append(lines, fmt.Sprintf("%d/%v:%d", k.code, k.request, n))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, " ")
+}
+
+// TestReplayMatchesTshark checks that replay reports every Diameter message
+// tshark dissects in the public captures: same count per command code and
+// request flag.
+func TestReplayMatchesTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed (apt-get install tshark); it is the independent oracle for this test")
+	}
+	files, _ := filepath.Glob(filepath.Join(sharedPcaps, "*.pcap*"))
+	more, _ := filepath.Glob(filepath.Join(sharedPcaps, "*.cap"))
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Skipf("no captures in %s", sharedPcaps)
+	}
+	var total atomic.Int64
+	t.Cleanup(func() {
+		t.Logf("%d Diameter messages across %d captures agree with tshark", total.Load(), len(files))
+		if total.Load() == 0 {
+			t.Error("no Diameter message found in the shared captures")
+		}
+	})
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			want := tsharkDiameter(t, f)
+			e := newTestEngine(t, everythingHome)
+			var diag bytes.Buffer
+			r, err := New(e, Options{Format: FormatNone, Reveal: true, Diag: &diag})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[opKey]int{}
+			r.OnVerdict(func(m *view.Message, _ *engine.Verdict) {
+				if m.Protocol == view.Diameter {
+					got[opKey{m.Code, m.Request}]++
+				}
+			})
+			if _, err := r.Files(f); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+			if format(got) != format(want) {
+				t.Errorf("per code/request counts differ\n replay: %s\n tshark: %s", format(got), format(want))
+			}
+			for _, n := range got {
+				total.Add(int64(n))
+			}
+		})
+	}
+}

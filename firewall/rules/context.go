@@ -1,0 +1,69 @@
+package rules
+
+import (
+	"breakwater/firewall/config"
+	"breakwater/firewall/network"
+	"breakwater/firewall/state"
+	"breakwater/protocols/view"
+)
+
+// Context is everything a rule may look at while judging one message. The
+// engine builds it on the stack for each message.
+type Context struct {
+	Msg *view.Message
+	// Sender is the network the message came from (by source address),
+	// nil when the source belongs to nobody configured.
+	Sender *network.Member
+	// Receiver is the network of the destination address, if known.
+	Receiver *network.Member
+	Net      *network.Network
+	State    state.Store
+	Velocity *config.Velocity
+
+	// Lazily computed facts several rules ask for.
+	imsiKnown bool
+	imsiOwner *network.Member
+
+	// Buffers that back PLMN strings handed to compiled expressions.
+	visitedBuf, lastSeenBuf [6]byte
+}
+
+// Inbound reports whether the message comes from an interconnect partner.
+func (c *Context) Inbound() bool { return c.Sender != nil && !c.Sender.Home }
+
+// Outbound reports whether the message comes from the home network.
+func (c *Context) Outbound() bool { return c.Sender != nil && c.Sender.Home }
+
+// IMSIOwner is the network whose PLMN prefixes the message's IMSI, or nil.
+func (c *Context) IMSIOwner() *network.Member {
+	if !c.imsiKnown {
+		c.imsiKnown = true
+		if !c.Msg.IMSI.IsZero() {
+			c.imsiOwner = c.Net.IMSIOwner(&c.Msg.IMSI)
+		}
+	}
+	return c.imsiOwner
+}
+
+// HomeIMSI reports whether the message concerns a home subscriber.
+func (c *Context) HomeIMSI() bool {
+	o := c.IMSIOwner()
+	return o != nil && o.Home
+}
+
+// SenderName is the sender's name, "" when unknown.
+func (c *Context) SenderName() string {
+	if c.Sender == nil {
+		return ""
+	}
+	return c.Sender.Name
+}
+
+// LastLocation returns where the message's subscriber was last seen.
+func (c *Context) LastLocation() (state.Location, bool) {
+	key, ok := c.Msg.IMSI.Uint64()
+	if !ok || c.State == nil {
+		return state.Location{}, false
+	}
+	return c.State.Location(key, c.Msg.Time)
+}

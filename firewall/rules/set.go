@@ -1,0 +1,94 @@
+package rules
+
+import (
+	"breakwater/protocols/view"
+	"time"
+)
+
+// MaxLogged bounds how many "log" hits one verdict records.
+const MaxLogged = 4
+
+// Result is a Set's decision on one message.
+type Result struct {
+	Action Action
+	Rule   *Rule // the rule that decided; never nil
+	Logged [MaxLogged]*Rule
+	NLog   int
+}
+
+// DefaultRule decides when no rule matched.
+var DefaultRule = &Rule{
+	ID: "default", Category: None, Action: Allow, Origin: "built-in",
+	Description: "no rule matched: the message is allowed",
+}
+
+// Set is an immutable, ordered collection of compiled rules.
+type Set struct {
+	// Rules lists every enabled rule in evaluation order.
+	Rules []*Rule
+	// Disabled lists baseline rules the rule file switched off.
+	Disabled []*Rule
+	// Version identifies the set: a hash of the rule file and the baseline.
+	Version  string
+	LoadedAt time.Time
+	// Source is the rule file, "" for the baseline alone.
+	Source string
+
+	byProto [8][]*Rule
+}
+
+// NewSet orders rules by tier (stable within a tier) and indexes them by
+// protocol so evaluation skips rules that cannot apply.
+func NewSet(rs []*Rule) *Set {
+	s := &Set{}
+	for _, tier := range []Tier{TierGuard, TierCustom, TierBaseline} {
+		for _, r := range rs {
+			if r.Tier == tier {
+				s.Rules = append(s.Rules, r)
+			}
+		}
+	}
+	for p := view.ProtoUnknown; p <= view.MAP; p++ {
+		for _, r := range s.Rules {
+			if r.AppliesTo(p) {
+				s.byProto[p] = append(s.byProto[p], r)
+			}
+		}
+	}
+	return s
+}
+
+// Evaluate judges the message in c.
+func (s *Set) Evaluate(c *Context) Result {
+	var res Result
+	p := c.Msg.Protocol
+	if int(p) >= len(s.byProto) {
+		p = view.ProtoUnknown
+	}
+	for _, r := range s.byProto[p] {
+		if !r.Match(c) {
+			continue
+		}
+		if r.Action == Log {
+			if res.NLog < MaxLogged {
+				res.Logged[res.NLog] = r
+				res.NLog++
+			}
+			continue
+		}
+		res.Action, res.Rule = r.Action, r
+		return res
+	}
+	res.Action, res.Rule = Allow, DefaultRule
+	return res
+}
+
+// Find returns the enabled rule with that id, or nil.
+func (s *Set) Find(id string) *Rule {
+	for _, r := range s.Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}

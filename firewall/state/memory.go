@@ -1,0 +1,167 @@
+package state
+
+import (
+	"sync"
+	"time"
+)
+
+// Memory is the embedded, bounded, in-process Store.
+type Memory struct {
+	locations *table[Location]
+	pending   *table[Pending]
+}
+
+// MemoryOptions sizes a Memory store.
+type MemoryOptions struct {
+	MaxLocations int           // capacity of the location table
+	LocationTTL  time.Duration // how long a location stays valid
+	MaxPending   int           // capacity of the pending-request table
+	PendingTTL   time.Duration // how long a request waits for its answer
+}
+
+// NewMemory returns an empty store.
+func NewMemory(o MemoryOptions) *Memory {
+	return &Memory{
+		locations: newTable[Location](o.MaxLocations, o.LocationTTL),
+		pending:   newTable[Pending](o.MaxPending, o.PendingTTL),
+	}
+}
+
+func (m *Memory) Location(imsi uint64, now time.Time) (Location, bool) {
+	return m.locations.get(imsi, now, false)
+}
+
+func (m *Memory) SetLocation(imsi uint64, loc Location) { m.locations.put(imsi, loc, loc.Time) }
+
+func (m *Memory) AddPending(key uint64, p Pending) { m.pending.put(key, p, p.Location.Time) }
+
+func (m *Memory) TakePending(key uint64, now time.Time) (Pending, bool) {
+	return m.pending.get(key, now, true)
+}
+
+func (m *Memory) Len() (locations, pending int) { return m.locations.len(), m.pending.len() }
+
+// shards spreads lock contention between goroutines of the proxy.
+const shards = 16
+
+// table is a bounded map with per-entry expiry. Each shard keeps a ring of
+// keys in write order and evicts the least recently written entry when full,
+// so memory never exceeds its capacity and eviction is amortised O(1). A
+// rewritten key takes a new ring slot; its old slot becomes stale and is
+// skipped when it comes up for eviction. The ring has room for twice the
+// entries, and when it fills up the stale slots (at least half) are
+// squeezed out, so rewrites never evict live entries.
+type table[V any] struct {
+	ttl    time.Duration
+	shards [shards]shard[V]
+}
+
+type entry[V any] struct {
+	val  V
+	at   int64 // unix nanoseconds of the last put
+	slot int   // position of the key in the ring
+}
+
+type shard[V any] struct {
+	mu   sync.Mutex
+	m    map[uint64]entry[V]
+	ring []uint64 // keys in write order; ring[head] is the oldest
+	head int
+	n    int // occupied ring slots, stale ones included
+	max  int // most live entries
+}
+
+func newTable[V any](capacity int, ttl time.Duration) *table[V] {
+	per := max(capacity/shards, 1)
+	t := &table[V]{ttl: ttl}
+	for i := range t.shards {
+		t.shards[i].m = make(map[uint64]entry[V], min(per, 4096))
+		t.shards[i].ring = make([]uint64, 2*per)
+		t.shards[i].max = per
+	}
+	return t
+}
+
+func shardOf(key uint64) int {
+	// Fibonacci hashing spreads sequential IMSIs across shards.
+	return int((key * 0x9E3779B97F4A7C15) >> 60)
+}
+
+func (t *table[V]) put(key uint64, v V, at time.Time) {
+	s := &t.shards[shardOf(key)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok {
+		for len(s.m) >= s.max { // full: evict the least recently written
+			s.pop()
+		}
+	}
+	if s.n == len(s.ring) {
+		s.compact()
+	}
+	slot := (s.head + s.n) % len(s.ring)
+	s.ring[slot] = key
+	s.n++
+	s.m[key] = entry[V]{val: v, at: at.UnixNano(), slot: slot}
+}
+
+// pop frees the oldest ring slot and deletes its entry unless it is stale.
+func (s *shard[V]) pop() {
+	old := s.ring[s.head]
+	if e, ok := s.m[old]; ok && e.slot == s.head {
+		delete(s.m, old)
+	}
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+}
+
+// compact drops the stale slots of a full ring, keeping write order. With
+// at most max live entries in 2*max slots it frees at least max slots.
+func (s *shard[V]) compact() {
+	w := 0
+	for i := 0; i < s.n; i++ {
+		from := (s.head + i) % len(s.ring)
+		key := s.ring[from]
+		e, ok := s.m[key]
+		if !ok || e.slot != from {
+			continue
+		}
+		to := (s.head + w) % len(s.ring)
+		s.ring[to] = key
+		e.slot = to
+		s.m[key] = e
+		w++
+	}
+	s.n = w
+}
+
+func (t *table[V]) get(key uint64, now time.Time, remove bool) (V, bool) {
+	var zero V
+	s := &t.shards[shardOf(key)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	if !ok {
+		return zero, false
+	}
+	if t.ttl > 0 && now.UnixNano()-e.at > int64(t.ttl) {
+		// Expired: leave the ring slot to be reclaimed by eviction.
+		delete(s.m, key)
+		return zero, false
+	}
+	if remove {
+		delete(s.m, key)
+	}
+	return e.val, true
+}
+
+func (t *table[V]) len() int {
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		n += len(s.m)
+		s.mu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,46 @@
+// Package state holds what the firewall remembers between messages: where
+// each home subscriber was last seen (for Cat 3 location plausibility) and
+// the requests whose answers will confirm a location update.
+//
+// Time is the message clock (capture timestamps in replay, arrival time in
+// the proxy), never the wall clock, so replays are deterministic.
+//
+// The in-memory store is bounded: each table has a fixed capacity, the
+// oldest entries are evicted first, and entries expire after a TTL.
+package state
+
+import (
+	"time"
+
+	"breakwater/protocols/view"
+)
+
+// Location is where a subscriber was last seen.
+type Location struct {
+	PLMN    view.PLMN // the network it registered in
+	Partner string    // the partner that reported it; "home" for the home network
+	Time    time.Time // when (message clock)
+}
+
+// Pending is a location update waiting for its successful answer.
+type Pending struct {
+	IMSI     uint64 // view.Digits.Uint64 key
+	Location Location
+}
+
+// Store is the state the engine reads and writes. Implementations must be
+// safe for concurrent use and must not allocate per call in steady state.
+type Store interface {
+	// Location returns the last known location of a subscriber, if it is
+	// younger than the store's TTL at time now.
+	Location(imsi uint64, now time.Time) (Location, bool)
+	// SetLocation records where a subscriber is.
+	SetLocation(imsi uint64, loc Location)
+	// AddPending remembers a request until its answer arrives or it expires.
+	AddPending(key uint64, p Pending)
+	// TakePending removes and returns the request with that key, if it has
+	// not expired at time now.
+	TakePending(key uint64, now time.Time) (Pending, bool)
+	// Len reports the number of stored locations and pending requests.
+	Len() (locations, pending int)
+}

@@ -1,0 +1,312 @@
+package diameter
+
+import (
+	"breakwater/protocols/view"
+)
+
+// Reasons a structurally valid message is still malformed for the firewall.
+// They are static strings so that reporting them allocates nothing.
+const (
+	reasonDupOriginHost  = "duplicate Origin-Host AVP"
+	reasonDupOriginRealm = "duplicate Origin-Realm AVP"
+	reasonDupDestHost    = "duplicate Destination-Host AVP"
+	reasonDupDestRealm   = "duplicate Destination-Realm AVP"
+	reasonDupVisited     = "duplicate Visited-PLMN-Id AVP"
+	reasonBadVisited     = "Visited-PLMN-Id is not a 3-octet TBCD PLMN identity"
+	reasonBadIMSI        = "S6a/S6d User-Name is not an IMSI"
+	reasonBadMSISDN      = "MSISDN AVP is not TBCD digits"
+	reasonBadResult      = "Result-Code is not Unsigned32"
+)
+
+// IDR-Flags bits (3GPP TS 29.272 §7.3.103).
+const (
+	idrEPSUserStateRequest           = 1 << 2
+	idrEPSLocationInformationRequest = 1 << 3
+	idrCurrentLocationRequest        = 1 << 4
+)
+
+// Sh Data-Reference values (3GPP TS 29.328 §6.3.4) that disclose location or state.
+const (
+	dataRefLocationInformation = 14
+	dataRefUserState           = 15
+)
+
+// Decode parses b as one Diameter message and fills v (which it resets
+// first; the caller sets Time, Src and Dst afterwards). It returns the
+// structural error, if any; a message that parses but carries contradictory
+// or unusable fields gets v.Malformed set and a nil error. It never allocates.
+func Decode(b []byte, v *view.Message) error {
+	v.Reset()
+	v.Protocol = view.Diameter
+	v.Raw = b
+	m, err := Parse(b)
+	v.Request = m.IsRequest()
+	v.App = m.AppID
+	v.Code = m.Code
+	v.Op = OpName(m.Code, v.Request)
+	v.Transaction = uint64(m.EndToEnd)<<32 | uint64(m.HopByHop)
+	if err != nil {
+		v.Malformed = err.Error()
+		return err
+	}
+	d := decoder{v: v, app: m.AppID, base: isBaseCommand(m.Code)}
+	it := m.AVPs()
+	for a, ok := it.Next(); ok; a, ok = it.Next() {
+		d.top(a)
+	}
+	if d.declaredApp != 0 && d.declaredApp != m.AppID && !isBaseCommand(m.Code) {
+		v.Flags |= view.FlagAppMismatch
+	}
+	if v.Malformed == "" && d.userNames > 0 && isIMSIApp(m.AppID) && v.IMSI.IsZero() {
+		v.Malformed = reasonBadIMSI
+	}
+	return nil
+}
+
+// decoder carries the per-message bookkeeping of Decode on the stack.
+type decoder struct {
+	v           *view.Message
+	app         uint32
+	userNames   int
+	declaredApp uint32
+	base        bool // CER/DWR/DPR: application ids advertise, not declare
+}
+
+func (d *decoder) malformed(reason string) {
+	if d.v.Malformed == "" {
+		d.v.Malformed = reason
+	}
+}
+
+// setOnce stores an identity AVP's value, flagging a second occurrence.
+func setOnce(dst *[]byte, val []byte, d *decoder, dupReason string) {
+	if *dst != nil {
+		d.malformed(dupReason)
+		return
+	}
+	*dst = val
+}
+
+func (d *decoder) top(a AVP) {
+	v := d.v
+	switch a.Vendor {
+	case VendorNone:
+		switch a.Code {
+		case AVPOriginHost:
+			setOnce(&v.OriginHost, a.Data, d, reasonDupOriginHost)
+		case AVPOriginRealm:
+			setOnce(&v.OriginRealm, a.Data, d, reasonDupOriginRealm)
+		case AVPDestinationHost:
+			setOnce(&v.DestHost, a.Data, d, reasonDupDestHost)
+		case AVPDestinationRealm:
+			setOnce(&v.DestRealm, a.Data, d, reasonDupDestRealm)
+		case AVPUserName:
+			d.userNames++
+			if d.userNames > 1 {
+				v.IdentityConflict = true
+			}
+			d.userName(a.Data)
+		case AVPResultCode:
+			rc, ok := a.Uint32()
+			if !ok {
+				d.malformed(reasonBadResult)
+			}
+			v.ResultCode = rc
+		case AVPExperimentalResult:
+			it := a.Grouped()
+			for g, ok := it.Next(); ok; g, ok = it.Next() {
+				if g.Code == AVPExperimentalResultCode && g.Vendor == VendorNone && v.ResultCode == 0 {
+					v.ResultCode, _ = g.Uint32()
+				}
+			}
+		case AVPAuthApplicationID, AVPAcctApplicationID:
+			d.declare(a)
+		case AVPVendorSpecificApplicationID:
+			it := a.Grouped()
+			for g, ok := it.Next(); ok; g, ok = it.Next() {
+				if g.Vendor == VendorNone && (g.Code == AVPAuthApplicationID || g.Code == AVPAcctApplicationID) {
+					d.declare(g)
+				}
+			}
+		case AVPSubscriptionID:
+			d.subscriptionID(a)
+		}
+	case Vendor3GPP:
+		switch a.Code {
+		case AVPVisitedPLMNID:
+			if !v.VisitedPLMN.IsZero() {
+				d.malformed(reasonDupVisited)
+				return
+			}
+			p, ok := view.DecodePLMN(a.Data)
+			if !ok {
+				d.malformed(reasonBadVisited)
+				return
+			}
+			v.VisitedPLMN = p
+		case AVPMSISDN:
+			d.msisdnTBCD(a.Data)
+		case AVPUserIdentity:
+			it := a.Grouped()
+			for g, ok := it.Next(); ok; g, ok = it.Next() {
+				switch {
+				case g.Vendor == Vendor3GPP && g.Code == AVPMSISDN:
+					d.msisdnTBCD(g.Data)
+				case g.Vendor == Vendor3GPP && g.Code == AVPPublicIdentity:
+					if digits, ok := telDigits(g.Data); ok {
+						d.msisdnASCII(digits)
+					}
+				}
+			}
+		case AVPIDRFlags:
+			f, _ := a.Uint32()
+			if f&(idrEPSLocationInformationRequest|idrCurrentLocationRequest) != 0 {
+				v.Flags |= view.FlagLocationRequest
+			}
+			if f&idrEPSUserStateRequest != 0 {
+				v.Flags |= view.FlagStateRequest
+			}
+		case AVPDataReference:
+			switch ref, _ := a.Uint32(); ref {
+			case dataRefLocationInformation:
+				v.Flags |= view.FlagLocationRequest
+			case dataRefUserState:
+				v.Flags |= view.FlagStateRequest
+			}
+		}
+	}
+}
+
+// declare records an application the message declares in its body.
+func (d *decoder) declare(a AVP) {
+	id, ok := a.Uint32()
+	if !ok || d.base {
+		return
+	}
+	if d.declaredApp == 0 {
+		d.declaredApp = id
+	} else if d.declaredApp != id {
+		// Two different declared applications: whichever the receiver
+		// believes, one of them disagrees with the header.
+		d.v.Flags |= view.FlagAppMismatch
+	}
+}
+
+// userName takes an IMSI from User-Name: bare digits (S6a, S13, SLh) or the
+// user part of an IMS private identity "<IMSI>@ims.mnc..." (Cx, SWx).
+func (d *decoder) userName(b []byte) {
+	for i, c := range b {
+		if c == '@' {
+			b = b[:i]
+			break
+		}
+	}
+	if len(b) < 6 || len(b) > 15 {
+		return
+	}
+	var id view.Digits
+	if !id.SetASCII(b) {
+		return
+	}
+	d.imsi(&id)
+}
+
+func (d *decoder) imsi(id *view.Digits) {
+	v := d.v
+	if !v.IMSI.IsZero() && !v.IMSI.Equal(id) {
+		v.IdentityConflict = true
+		return
+	}
+	v.IMSI = *id
+}
+
+func (d *decoder) msisdnTBCD(b []byte) {
+	var id view.Digits
+	if !id.SetTBCD(b) {
+		d.malformed(reasonBadMSISDN)
+		return
+	}
+	d.msisdn(&id)
+}
+
+func (d *decoder) msisdnASCII(b []byte) {
+	var id view.Digits
+	if id.SetASCII(b) {
+		d.msisdn(&id)
+	}
+}
+
+func (d *decoder) msisdn(id *view.Digits) {
+	v := d.v
+	if !v.MSISDN.IsZero() && !v.MSISDN.Equal(id) {
+		v.IdentityConflict = true
+		return
+	}
+	v.MSISDN = *id
+}
+
+// subscriptionID reads RFC 4006 Subscription-Id {Type, Data}.
+func (d *decoder) subscriptionID(a AVP) {
+	var typ uint32 = ^uint32(0)
+	var data []byte
+	it := a.Grouped()
+	for g, ok := it.Next(); ok; g, ok = it.Next() {
+		if g.Vendor != VendorNone {
+			continue
+		}
+		switch g.Code {
+		case AVPSubscriptionIDType:
+			typ, _ = g.Uint32()
+		case AVPSubscriptionIDData:
+			data = g.Data
+		}
+	}
+	var id view.Digits
+	switch typ {
+	case SubscriptionIDIMSI:
+		if id.SetASCII(data) {
+			d.imsi(&id)
+		}
+	case SubscriptionIDE164:
+		if len(data) > 0 && data[0] == '+' {
+			data = data[1:]
+		}
+		if id.SetASCII(data) {
+			d.msisdn(&id)
+		}
+	}
+}
+
+// telDigits extracts the E.164 digits of "tel:+12065550100" or
+// "sip:+12065550100@host;user=phone".
+func telDigits(b []byte) ([]byte, bool) {
+	switch {
+	case len(b) > 4 && string(b[:4]) == "tel:":
+		b = b[4:]
+	case len(b) > 4 && string(b[:4]) == "sip:":
+		b = b[4:]
+	default:
+		return nil, false
+	}
+	if len(b) == 0 || b[0] != '+' {
+		return nil, false
+	}
+	b = b[1:]
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	if n == 0 || (n < len(b) && b[n] != '@' && b[n] != ';') {
+		return nil, false
+	}
+	return b[:n], true
+}
+
+// isBaseCommand reports commands whose application-id AVPs advertise
+// capabilities rather than declare the message's own application.
+func isBaseCommand(code uint32) bool {
+	return code == CmdCapabilitiesExchange || code == CmdDeviceWatchdog || code == CmdDisconnectPeer
+}
+
+// isIMSIApp reports applications whose User-Name must be an IMSI.
+func isIMSIApp(app uint32) bool { return app == AppS6aS6d }

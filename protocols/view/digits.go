@@ -1,0 +1,100 @@
+package view
+
+// MaxDigits is the longest digit string a view holds. E.164 numbers and IMSIs
+// have at most 15 digits; SCCP global titles may carry a few more.
+const MaxDigits = 24
+
+// Digits is a short decimal digit string (IMSI, MSISDN, global title) stored
+// inline so that a view needs no allocation.
+type Digits struct {
+	b [MaxDigits]byte
+	n uint8
+}
+
+// SetASCII stores s if it is 1..MaxDigits ASCII decimal digits and reports
+// whether it did. On failure d is cleared.
+func (d *Digits) SetASCII(s []byte) bool {
+	d.n = 0
+	if len(s) == 0 || len(s) > MaxDigits {
+		return false
+	}
+	for i, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+		d.b[i] = c
+	}
+	d.n = uint8(len(s))
+	return true
+}
+
+// SetTBCD decodes telephony BCD (3GPP TS 29.002 TBCD-STRING: low nibble
+// first, 0xF filler in the last high nibble) and reports whether the
+// encoding was valid. On failure d is cleared.
+func (d *Digits) SetTBCD(b []byte) bool {
+	d.n = 0
+	n := 0
+	for i, x := range b {
+		lo, hi := x&0x0f, x>>4
+		if lo > 9 {
+			return false
+		}
+		if n >= MaxDigits {
+			return false
+		}
+		d.b[n] = '0' + lo
+		n++
+		if hi == 0x0f {
+			if i != len(b)-1 { // filler only allowed at the very end
+				return false
+			}
+			break
+		}
+		if hi > 9 || n >= MaxDigits {
+			return false
+		}
+		d.b[n] = '0' + hi
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	d.n = uint8(n)
+	return true
+}
+
+// Bytes returns the digits as ASCII. The slice aliases d.
+func (d *Digits) Bytes() []byte { return d.b[:d.n] }
+
+// String returns the digits (allocates; for output, not the hot path).
+func (d Digits) String() string { return string(d.b[:d.n]) }
+
+// Len is the number of digits.
+func (d *Digits) Len() int { return int(d.n) }
+
+// IsZero reports whether no digits are set.
+func (d *Digits) IsZero() bool { return d.n == 0 }
+
+// HasPrefix reports whether the digits start with p.
+func (d *Digits) HasPrefix(p string) bool {
+	return len(p) <= int(d.n) && string(d.b[:len(p)]) == p
+}
+
+// Equal reports whether d and o hold the same digits.
+func (d *Digits) Equal(o *Digits) bool {
+	return d.n == o.n && string(d.b[:d.n]) == string(o.b[:o.n])
+}
+
+// Uint64 packs up to 19 digits into an integer key whose decimal digits,
+// prefixed by the length, identify d uniquely (leading zeros matter in
+// IMSIs and GTs). ok is false for longer strings.
+func (d *Digits) Uint64() (key uint64, ok bool) {
+	if d.n == 0 || d.n > 18 {
+		return 0, false
+	}
+	key = 1 // sentinel so that "0012" and "12" differ
+	for _, c := range d.b[:d.n] {
+		key = key*10 + uint64(c-'0')
+	}
+	return key, true
+}

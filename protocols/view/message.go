@@ -1,0 +1,114 @@
+package view
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Protocol is the signaling protocol of a message.
+type Protocol uint8
+
+const (
+	ProtoUnknown Protocol = iota
+	Diameter
+	GTPv1C
+	GTPv2C
+	MAP
+	numProtocols
+)
+
+var protocolNames = [numProtocols]string{"unknown", "diameter", "gtpv1c", "gtpv2c", "map"}
+
+// String returns the name used in configuration, rules and output.
+func (p Protocol) String() string {
+	if p < numProtocols {
+		return protocolNames[p]
+	}
+	return "unknown"
+}
+
+// ParseProtocol is the inverse of String.
+func ParseProtocol(s string) (Protocol, bool) {
+	for i, n := range protocolNames {
+		if i > 0 && n == s {
+			return Protocol(i), true
+		}
+	}
+	return ProtoUnknown, false
+}
+
+// Protocols lists the known protocols (for documentation and validation).
+func Protocols() []Protocol { return []Protocol{Diameter, GTPv1C, GTPv2C, MAP} }
+
+// Flag bits for Message.Flags. They name facts a parser saw that rules care
+// about, independently of the protocol that carried them.
+const (
+	// FlagLocationRequest: the message asks the receiver to report the
+	// subscriber's current location (Diameter IDR-Flags "EPS Location
+	// Information Request"/"Current Location Request", MAP PSI with
+	// locationInformation requested, ...). The classic tracking probe.
+	FlagLocationRequest uint32 = 1 << iota
+	// FlagStateRequest: the message asks for the subscriber's state
+	// (IDR "EPS User State Request", PSI subscriberState).
+	FlagStateRequest
+	// FlagAppMismatch: the message's header application differs from the
+	// application it declares in its body (a filter-bypass attempt).
+	FlagAppMismatch
+)
+
+// Message is the protocol-neutral view of one signaling message.
+//
+// A parser fills the protocol fields; the caller (replay or proxy) fills
+// Time, Src and Dst. Fields a protocol does not carry stay zero.
+type Message struct {
+	Protocol Protocol
+	Request  bool   // a request (Diameter R bit, GTP request types, TCAP Invoke)
+	App      uint32 // Diameter Application-Id; 0 for other protocols
+	Code     uint32 // Diameter command code, GTP message type, MAP operation code
+	Op       string // short static operation name: "ULR", "CreateSessionRequest", "updateLocation"
+
+	// Transaction correlates a request with its answer within one peer
+	// relation: Diameter End-to-End<<32 | Hop-by-Hop, GTP sequence number,
+	// TCAP transaction id.
+	Transaction uint64
+
+	// Subscriber identities.
+	IMSI   Digits
+	MSISDN Digits
+	// IdentityConflict is set when an identity appears more than once or
+	// in conflicting forms. Rules block such messages rather than guess
+	// which copy the receiver will use.
+	IdentityConflict bool
+
+	// Location and routing fields.
+	VisitedPLMN PLMN   // Diameter Visited-PLMN-Id, GTP Serving Network / RAI
+	OriginHost  []byte // Diameter Origin-Host (aliases the message buffer)
+	OriginRealm []byte
+	DestHost    []byte
+	DestRealm   []byte
+	CallingGT   Digits // SCCP calling / called party global titles
+	CalledGT    Digits
+
+	// ResultCode of an answer: Diameter Result-Code or Experimental-Result-Code,
+	// GTP Cause, MAP error code. Zero when absent.
+	ResultCode uint32
+	// Flags holds Flag* bits.
+	Flags uint32
+
+	// Malformed is a static description of why the message could not be
+	// fully parsed, or "" when it parsed. A malformed message still has
+	// whatever header fields could be read (Protocol at least).
+	Malformed string
+
+	// Raw is the whole message as received (aliases the caller's buffer);
+	// rules reach protocol-specific fields (AVPs, IEs) through it.
+	Raw []byte
+
+	// Set by the caller, not the parser.
+	Time time.Time
+	Src  netip.AddrPort
+	Dst  netip.AddrPort
+}
+
+// Reset clears m for reuse without allocating.
+func (m *Message) Reset() { *m = Message{} }
