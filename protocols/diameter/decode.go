@@ -16,6 +16,7 @@ const (
 	reasonBadIMSI        = "S6a/S6d User-Name is not an IMSI"
 	reasonBadMSISDN      = "MSISDN AVP is not TBCD digits"
 	reasonBadResult      = "Result-Code is not Unsigned32"
+	reasonBadUnsigned32  = "an Unsigned32/Enumerated AVP the firewall reads is not 4 octets"
 )
 
 // IDR-Flags bits (3GPP TS 29.272 §7.3.103).
@@ -54,11 +55,11 @@ func Decode(b []byte, v *view.Message) error {
 	for a, ok := it.Next(); ok; a, ok = it.Next() {
 		d.top(a)
 	}
-	if d.declaredApp != 0 && d.declaredApp != m.AppID && !isBaseCommand(m.Code) {
+	if d.declared && d.declaredApp != m.AppID && !d.base {
 		v.Flags |= view.FlagAppMismatch
 	}
-	if v.Malformed == "" && d.userNames > 0 && isIMSIApp(m.AppID) && v.IMSI.IsZero() {
-		v.Malformed = reasonBadIMSI
+	if d.userNames > 0 && !d.userNameIMSI && isIMSIApp(m.AppID) {
+		d.malformed(reasonBadIMSI)
 	}
 	return nil
 }
@@ -67,8 +68,10 @@ func Decode(b []byte, v *view.Message) error {
 type decoder struct {
 	v           *view.Message
 	app         uint32
-	userNames   int
-	declaredApp uint32
+	userNames    int
+	userNameIMSI bool // a User-Name held an IMSI
+	declared     bool // the body declared an application id
+	declaredApp  uint32
 	base        bool // CER/DWR/DPR: application ids advertise, not declare
 }
 
@@ -116,7 +119,7 @@ func (d *decoder) top(a AVP) {
 			it := a.Grouped()
 			for g, ok := it.Next(); ok; g, ok = it.Next() {
 				if g.Code == AVPExperimentalResultCode && g.Vendor == VendorNone && v.ResultCode == 0 {
-					v.ResultCode, _ = g.Uint32()
+					v.ResultCode = d.uint32(g)
 				}
 			}
 		case AVPAuthApplicationID, AVPAcctApplicationID:
@@ -153,13 +156,14 @@ func (d *decoder) top(a AVP) {
 				case g.Vendor == Vendor3GPP && g.Code == AVPMSISDN:
 					d.msisdnTBCD(g.Data)
 				case g.Vendor == Vendor3GPP && g.Code == AVPPublicIdentity:
-					if digits, ok := telDigits(g.Data); ok {
-						d.msisdnASCII(digits)
+					var id view.Digits
+					if telNumber(g.Data, &id) {
+						d.msisdn(&id)
 					}
 				}
 			}
 		case AVPIDRFlags:
-			f, _ := a.Uint32()
+			f := d.uint32(a)
 			if f&(idrEPSLocationInformationRequest|idrCurrentLocationRequest) != 0 {
 				v.Flags |= view.FlagLocationRequest
 			}
@@ -167,7 +171,7 @@ func (d *decoder) top(a AVP) {
 				v.Flags |= view.FlagStateRequest
 			}
 		case AVPDataReference:
-			switch ref, _ := a.Uint32(); ref {
+			switch ref := d.uint32(a); ref {
 			case dataRefLocationInformation:
 				v.Flags |= view.FlagLocationRequest
 			case dataRefUserState:
@@ -177,14 +181,29 @@ func (d *decoder) top(a AVP) {
 	}
 }
 
+// uint32 reads an Unsigned32/Enumerated AVP the firewall acts on. A value
+// of the wrong size is malformed: a receiver reading only part of it could
+// act on something the firewall never saw.
+func (d *decoder) uint32(a AVP) uint32 {
+	u, ok := a.Uint32()
+	if !ok {
+		d.malformed(reasonBadUnsigned32)
+	}
+	return u
+}
+
 // declare records an application the message declares in its body.
 func (d *decoder) declare(a AVP) {
-	id, ok := a.Uint32()
-	if !ok || d.base {
+	if d.base {
 		return
 	}
-	if d.declaredApp == 0 {
-		d.declaredApp = id
+	id, ok := a.Uint32()
+	if !ok {
+		d.malformed(reasonBadUnsigned32)
+		return
+	}
+	if !d.declared {
+		d.declared, d.declaredApp = true, id
 	} else if d.declaredApp != id {
 		// Two different declared applications: whichever the receiver
 		// believes, one of them disagrees with the header.
@@ -201,14 +220,18 @@ func (d *decoder) userName(b []byte) {
 			break
 		}
 	}
-	if len(b) < 6 || len(b) > 15 {
-		return
-	}
 	var id view.Digits
-	if !id.SetASCII(b) {
+	if !setIMSI(&id, b) {
 		return
 	}
+	d.userNameIMSI = true
 	d.imsi(&id)
+}
+
+// setIMSI accepts 6 to 15 decimal digits (3GPP TS 23.003 §2.2: MCC, MNC and
+// at least one MSIN digit; at most 15 in all).
+func setIMSI(id *view.Digits, b []byte) bool {
+	return len(b) >= 6 && len(b) <= 15 && id.SetASCII(b)
 }
 
 func (d *decoder) imsi(id *view.Digits) {
@@ -227,13 +250,6 @@ func (d *decoder) msisdnTBCD(b []byte) {
 		return
 	}
 	d.msisdn(&id)
-}
-
-func (d *decoder) msisdnASCII(b []byte) {
-	var id view.Digits
-	if id.SetASCII(b) {
-		d.msisdn(&id)
-	}
 }
 
 func (d *decoder) msisdn(id *view.Digits) {
@@ -256,7 +272,7 @@ func (d *decoder) subscriptionID(a AVP) {
 		}
 		switch g.Code {
 		case AVPSubscriptionIDType:
-			typ, _ = g.Uint32()
+			typ = d.uint32(g)
 		case AVPSubscriptionIDData:
 			data = g.Data
 		}
@@ -264,7 +280,7 @@ func (d *decoder) subscriptionID(a AVP) {
 	var id view.Digits
 	switch typ {
 	case SubscriptionIDIMSI:
-		if id.SetASCII(data) {
+		if setIMSI(&id, data) {
 			d.imsi(&id)
 		}
 	case SubscriptionIDE164:
@@ -277,29 +293,34 @@ func (d *decoder) subscriptionID(a AVP) {
 	}
 }
 
-// telDigits extracts the E.164 digits of "tel:+12065550100" or
-// "sip:+12065550100@host;user=phone".
-func telDigits(b []byte) ([]byte, bool) {
+// telNumber reads the E.164 number of "tel:+1-206-555-0100" or
+// "sip:+12065550100@host;user=phone", skipping the visual separators RFC
+// 3966 allows ('-', '.', '(', ')').
+func telNumber(b []byte, out *view.Digits) bool {
 	switch {
-	case len(b) > 4 && string(b[:4]) == "tel:":
-		b = b[4:]
-	case len(b) > 4 && string(b[:4]) == "sip:":
-		b = b[4:]
+	case len(b) > 5 && (string(b[:5]) == "tel:+" || string(b[:5]) == "sip:+"):
+		b = b[5:]
 	default:
-		return nil, false
+		return false
 	}
-	if len(b) == 0 || b[0] != '+' {
-		return nil, false
-	}
-	b = b[1:]
+	var buf [view.MaxDigits]byte
 	n := 0
-	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
-		n++
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(buf) {
+				return false
+			}
+			buf[n] = c
+			n++
+		case c == '-' || c == '.' || c == '(' || c == ')':
+		case c == '@' || c == ';':
+			return out.SetASCII(buf[:n])
+		default:
+			return false
+		}
 	}
-	if n == 0 || (n < len(b) && b[n] != '@' && b[n] != ';') {
-		return nil, false
-	}
-	return b[:n], true
+	return out.SetASCII(buf[:n])
 }
 
 // isBaseCommand reports commands whose application-id AVPs advertise

@@ -227,7 +227,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			return
 		}
-		i, err := strconv.ParseInt(s, 0, v.Type().Bits())
+		i, err := strconv.ParseInt(s, 10, v.Type().Bits())
 		if err != nil {
 			d.fail(n, "%s: expected an integer, found %q", where(path), s)
 			return
@@ -238,7 +238,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if !ok {
 			return
 		}
-		u, err := strconv.ParseUint(s, 0, v.Type().Bits())
+		u, err := strconv.ParseUint(s, 10, v.Type().Bits())
 		if err != nil {
 			d.fail(n, "%s: expected a non-negative integer that fits %d bits, found %q", where(path), v.Type().Bits(), s)
 			return
