@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -152,12 +153,18 @@ func Load(path string, baseline []*Rule) (*Set, error) {
 // problem as "file:line:col: ..." is returned.
 func Parse(path string, data []byte, baseline []*Rule) (*Set, error) {
 	var f fileRules
+	var errs strictyaml.Errors
 	if len(data) > 0 {
+		// Keep going after decoding errors so that one run reports bad
+		// expressions too; the set is only built when there are none.
 		if err := strictyaml.Decode(path, data, &f); err != nil {
-			return nil, err
+			es, ok := err.(strictyaml.Errors)
+			if !ok {
+				return nil, err
+			}
+			errs = append(errs, es...)
 		}
 	}
-	var errs strictyaml.Errors
 	fail := func(line, col int, format string, args ...any) {
 		errs = append(errs, &strictyaml.Error{File: path, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -190,6 +197,9 @@ func Parse(path string, data []byte, baseline []*Rule) (*Set, error) {
 		r.Origin = fmt.Sprintf("baseline, action from %s:%d", path, o.ID.Line)
 	}
 	for _, fr := range f.Rules {
+		if fr.ID.ID == "" || fr.Match.Src == "" {
+			continue // already reported by the decoder
+		}
 		if prev := byID[fr.ID.ID]; prev != nil {
 			fail(fr.ID.Line, fr.ID.Col, "rule id %q is already used by %s", fr.ID.ID, prev.Origin)
 			continue
@@ -221,6 +231,7 @@ func Parse(path string, data []byte, baseline []*Rule) (*Set, error) {
 		all = append(all, r)
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	var enabled, off []*Rule
