@@ -66,13 +66,13 @@ func Decode(b []byte, v *view.Message) error {
 
 // decoder carries the per-message bookkeeping of Decode on the stack.
 type decoder struct {
-	v           *view.Message
-	app         uint32
+	v            *view.Message
+	app          uint32
 	userNames    int
 	userNameIMSI bool // a User-Name held an IMSI
 	declared     bool // the body declared an application id
 	declaredApp  uint32
-	base        bool // CER/DWR/DPR: application ids advertise, not declare
+	base         bool // CER/DWR/DPR: application ids advertise, not declare
 }
 
 func (d *decoder) malformed(reason string) {
