@@ -25,6 +25,8 @@ const everythingHome = `
 home:
   plmns: ["00101"]
   addresses: ["0.0.0.0/0", "::/0"]
+velocity:
+  max_subscribers: 4096
 `
 
 func newTestEngine(t testing.TB, cfgYAML string) *engine.Engine {

@@ -37,28 +37,63 @@ const (
 // structural error, if any; a message that parses but carries contradictory
 // or unusable fields gets v.Malformed set and a nil error. It never allocates.
 func Decode(b []byte, v *view.Message) error {
-	v.Reset()
-	v.Protocol = view.Diameter
-	v.Raw = b
-	m, err := Parse(b)
-	v.Request = m.IsRequest()
-	v.App = m.AppID
-	v.Code = m.Code
-	v.Op = OpName(m.Code, v.Request)
-	v.Transaction = uint64(m.EndToEnd)<<32 | uint64(m.HopByHop)
+	h, err := ParseHeader(b)
+	headerView(v, b, &h)
+	switch {
+	case err != nil:
+	case int(h.Length) > len(b):
+		err = ErrTruncated
+	case int(h.Length) < len(b):
+		err = ErrTrailing
+	default:
+		err = decodeBody(b[HeaderLen:], v, h)
+	}
 	if err != nil {
+		// A structurally broken message keeps only its header's facts:
+		// fields read before the fault could be misread.
+		headerView(v, b, &h)
 		v.Malformed = err.Error()
-		return err
 	}
-	d := decoder{v: v, app: m.AppID, base: isBaseCommand(m.Code)}
-	it := m.AVPs()
-	for a, ok := it.Next(); ok; a, ok = it.Next() {
+	return err
+}
+
+// headerView resets v to what the header alone says.
+func headerView(v *view.Message, b []byte, h *Header) {
+	*v = view.Message{
+		Protocol:    view.Diameter,
+		Raw:         b,
+		Request:     h.IsRequest(),
+		App:         h.AppID,
+		Code:        h.Code,
+		Op:          OpName(h.Code, h.IsRequest()),
+		Transaction: uint64(h.EndToEnd)<<32 | uint64(h.HopByHop),
+	}
+}
+
+// decodeBody validates and reads the top-level AVPs in one pass (the same
+// checks as Parse, without walking the message twice).
+func decodeBody(body []byte, v *view.Message, h Header) error {
+	d := decoder{v: v, app: h.AppID, base: isBaseCommand(h.Code)}
+	for len(body) > 0 {
+		a, rest, err := readAVP(body)
+		if err != nil {
+			return err
+		}
+		if isGrouped(a.Code, a.Vendor) {
+			if err := validate(a.Data, 1); err != nil {
+				if err == ErrDepth {
+					return err
+				}
+				return ErrGrouped
+			}
+		}
 		d.top(a)
+		body = rest
 	}
-	if d.declared && d.declaredApp != m.AppID && !d.base {
+	if d.declared && d.declaredApp != h.AppID && !d.base {
 		v.Flags |= view.FlagAppMismatch
 	}
-	if d.userNames > 0 && !d.userNameIMSI && isIMSIApp(m.AppID) {
+	if d.userNames > 0 && !d.userNameIMSI && isIMSIApp(h.AppID) {
 		d.malformed(reasonBadIMSI)
 	}
 	return nil

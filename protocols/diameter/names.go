@@ -45,12 +45,28 @@ var commands = map[uint32]command{
 	8388649:                    {"RDR", "RDA"}, // S6c Report-SM-Delivery-Status
 }
 
+// commandsDense answers OpName for the common code range without a map
+// lookup on the hot path.
+const denseFirst, denseLast = CmdCapabilitiesExchange, CmdMEIdentityCheck
+
+var commandsDense [denseLast - denseFirst + 1]command
+
+func init() {
+	for code, c := range commands {
+		if code >= denseFirst && code <= denseLast {
+			commandsDense[code-denseFirst] = c
+		}
+	}
+}
+
 // OpName returns the short name of a command ("ULR", "ULA"), or "" for a
 // code it does not know. The result is a static string.
 func OpName(code uint32, request bool) string {
-	c, ok := commands[code]
-	if !ok {
-		return ""
+	var c command
+	if code >= denseFirst && code <= denseLast {
+		c = commandsDense[code-denseFirst]
+	} else {
+		c = commands[code]
 	}
 	if request {
 		return c.req
