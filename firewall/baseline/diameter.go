@@ -22,29 +22,50 @@ func internalApp(app uint32) bool {
 
 // interconnectApp lists the applications roaming legitimately uses between
 // operators: S6a/S6d (mobility), S13 (equipment check), S9 (roaming policy),
-// S6b (AAA with local breakout), S6c/SGd (SMS), base protocol and relays.
+// S6b (AAA with local breakout), S6c/SGd (SMS) and the base protocol. The
+// relay id (0xffffffff) is deliberately absent: it is advertised in CER/CEA,
+// but no message belongs to it, and a header carrying it would otherwise
+// slip past every application-specific rule.
 func interconnectApp(app uint32) bool {
 	switch app {
 	case diameter.AppBase, diameter.AppBaseAccounting, diameter.AppS6aS6d, diameter.AppS13,
-		diameter.AppS9, diameter.AppS6b, diameter.AppS6c, diameter.AppSGd, diameter.AppRelay:
+		diameter.AppS9, diameter.AppS6b, diameter.AppS6c, diameter.AppSGd:
 		return true
 	}
 	return false
 }
 
-// knownCommand reports whether the command exists in the application, for
-// the applications whose command set is closed.
+// knownCommand reports whether the command exists in the application. Every
+// interconnect application has a closed command set, so a subscriber
+// command smuggled under another application id (an IDR in S9) is caught.
 func knownCommand(app, code uint32) bool {
 	switch app {
 	case diameter.AppBase:
 		return code == diameter.CmdCapabilitiesExchange || code == diameter.CmdDeviceWatchdog || code == diameter.CmdDisconnectPeer
+	case diameter.AppBaseAccounting:
+		return code == diameter.CmdAccounting
 	case diameter.AppS6aS6d:
 		return code >= diameter.CmdUpdateLocation && code <= diameter.CmdNotify
 	case diameter.AppS13:
 		return code == diameter.CmdMEIdentityCheck
+	case diameter.AppS9: // TS 29.215: CC, RA, Trigger-Establishment; ST/AS for S9 subsessions
+		return code == diameter.CmdCreditControl || code == diameter.CmdReAuth || code == cmdTriggerEstablishment ||
+			code == diameter.CmdSessionTermination || code == diameter.CmdAbortSession
+	case diameter.AppS6b: // TS 29.273: AA, Diameter-EAP, RA, AS, ST
+		return code == diameter.CmdAA || code == cmdDiameterEAP || code == diameter.CmdReAuth ||
+			code == diameter.CmdAbortSession || code == diameter.CmdSessionTermination
+	case diameter.AppS6c: // TS 29.338: Send-Routing-Info-for-SM, Alert-Service-Centre, Report-SM-Delivery-Status
+		return code >= 8388647 && code <= 8388649
+	case diameter.AppSGd: // TS 29.338: MO- and MT-Forward-Short-Message
+		return code == 8388645 || code == 8388646
 	}
 	return true
 }
+
+const (
+	cmdTriggerEstablishment = 8388656
+	cmdDiameterEAP          = 268
+)
 
 func isDiameter(c *rules.Context) bool { return c.Msg.Protocol == view.Diameter }
 
@@ -93,7 +114,7 @@ var diameterRules = []rules.Rule{
 	},
 	{
 		ID: "DIA-C1-APP-UNLISTED", Category: rules.Cat1, Action: rules.Reject, ResultCode: 3007,
-		Description: "application not used between roaming partners (allowed: base, S6a/S6d, S13, S9, S6b, S6c, SGd, relay)",
+		Description: "application not used between roaming partners (allowed: base, accounting, S6a/S6d, S13, S9, S6b, S6c, SGd)",
 		Match:       func(c *rules.Context) bool { return c.Inbound() && !interconnectApp(c.Msg.App) },
 	},
 	{
@@ -103,7 +124,7 @@ var diameterRules = []rules.Rule{
 	},
 	{
 		ID: "DIA-C1-CMD-UNKNOWN", Category: rules.Cat1, Action: rules.Reject, ResultCode: 3001,
-		Description: "command code that does not exist in the application (base, S6a/S6d, S13)",
+		Description: "command code that does not exist in the application (closed command sets of every interconnect application)",
 		Match:       func(c *rules.Context) bool { return c.Inbound() && !knownCommand(c.Msg.App, c.Msg.Code) },
 	},
 	{
@@ -129,10 +150,15 @@ var diameterRules = []rules.Rule{
 	},
 	{
 		ID: "DIA-C2-DEST-REALM", Category: rules.Cat2, Action: rules.Reject, ResultCode: 3003,
-		Description: "a partner's request is addressed to a realm that is not the home network's",
+		Description: "a partner's request is addressed to a realm that is not the home network's (or, in S6a, to no realm)",
 		Match: func(c *rules.Context) bool {
-			if !inboundRequest(c) || peerCommand(c.Msg) || len(c.Net.Home.Realms) == 0 || c.Msg.DestRealm == nil {
+			if !inboundRequest(c) || peerCommand(c.Msg) || len(c.Net.Home.Realms) == 0 {
 				return false
+			}
+			if c.Msg.DestRealm == nil {
+				// Mandatory in every S6a request (TS 29.272); elsewhere a
+				// request may be routed by Destination-Host alone.
+				return c.Msg.App == diameter.AppS6aS6d
 			}
 			o := c.Net.RealmOwner(c.Msg.DestRealm)
 			return o == nil || !o.Home

@@ -13,8 +13,8 @@ import (
 // allowed ULR is remembered as pending, and the home HSS's successful ULA
 // (matched by the partner and the Diameter transaction ids) commits it. A
 // CLR the home HSS sends to the partner where the subscriber was registered
-// means the subscriber left it; until another partner reports it, it is
-// taken to be at home.
+// means the subscriber left it (unless the subscription was withdrawn);
+// until another partner reports it, it is taken to be at home.
 func (e *Engine) learn(c *rules.Context) {
 	m := c.Msg
 	if m.Protocol != view.Diameter || m.App != diameter.AppS6aS6d {
@@ -41,7 +41,7 @@ func (e *Engine) learn(c *rules.Context) {
 		p.Location.Time = m.Time
 		e.state.SetLocation(p.IMSI, p.Location)
 	case c.Outbound() && m.Request && m.Code == diameter.CmdCancelLocation:
-		if c.Receiver == nil || c.Receiver.Home {
+		if c.Receiver == nil || c.Receiver.Home || subscriptionWithdrawn(m) {
 			return
 		}
 		imsi, ok := m.IMSI.Uint64()
@@ -53,6 +53,25 @@ func (e *Engine) learn(c *rules.Context) {
 		}
 	}
 }
+
+// subscriptionWithdrawn reports a CLR with Cancellation-Type
+// SUBSCRIPTION_WITHDRAWAL (TS 29.272 §7.3.24): the subscriber was
+// deregistered, not moved, so its location stays as it was.
+func subscriptionWithdrawn(m *view.Message) bool {
+	if len(m.Raw) < diameter.HeaderLen {
+		return false
+	}
+	it := diameter.NewAVPs(m.Raw[diameter.HeaderLen:])
+	for a, ok := it.Next(); ok; a, ok = it.Next() {
+		if a.Code == diameter.AVPCancellationType && a.Vendor == diameter.Vendor3GPP {
+			t, _ := a.Uint32()
+			return t == cancellationSubscriptionWithdrawal
+		}
+	}
+	return false
+}
+
+const cancellationSubscriptionWithdrawal = 2
 
 // pendingKey mixes the partner into the transaction ids so that two
 // partners' colliding ids do not meet.

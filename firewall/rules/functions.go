@@ -136,9 +136,9 @@ func avpTypes[R any](r R) []any {
 func (c *compiler) avpArgs(n *ast.CallNode) (code, vendor uint32, err error) {
 	args := n.Arguments
 	if s, ok := args[0].(*ast.StringNode); ok {
-		code, vendor, ok := diameter.LookupAVP(s.Value)
-		if !ok {
-			return 0, 0, c.errorAt(s, "no AVP named %q in the Diameter dictionaries", s.Value)
+		code, vendor, err := diameter.ResolveAVP(s.Value)
+		if err != nil {
+			return 0, 0, c.errorAt(s, "%v", err)
 		}
 		return code, vendor, nil
 	}
