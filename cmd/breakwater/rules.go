@@ -83,7 +83,7 @@ func rulesList(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Rule set %s (evaluated top to bottom; the first allow/drop/reject decides)\n\n", set.Version)
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tCAT\tACTION\tPROTOCOLS\tORIGIN\tDESCRIPTION")
+	fmt.Fprintln(w, "ID\tCAT\tACTION\tPROTOCOLS\tFROM\tORIGIN\tDESCRIPTION")
 	line := func(r *rules.Rule, action string) {
 		protos := "all"
 		if len(r.Protocols) > 0 {
@@ -97,7 +97,7 @@ func rulesList(args []string, stdout, stderr io.Writer) error {
 		if desc == "" {
 			desc = r.Expr
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, action, protos, r.Origin, desc)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, action, protos, r.From, r.Origin, desc)
 	}
 	for _, r := range set.Rules {
 		act := r.Action.String()

@@ -26,7 +26,7 @@ func Rules() []*rules.Rule {
 // guards run before any custom or baseline rule, for every protocol.
 var guards = []rules.Rule{
 	{
-		ID: "SRC-UNKNOWN", Category: rules.Source, Tier: rules.TierGuard, Action: rules.Drop,
+		ID: "SRC-UNKNOWN", Category: rules.Source, Tier: rules.TierGuard, Action: rules.Drop, From: rules.FromUnknown,
 		Description: "the source address belongs neither to the home network nor to a configured partner",
 		Match:       func(c *rules.Context) bool { return c.Sender == nil },
 	},

@@ -67,8 +67,6 @@ const (
 	cmdDiameterEAP          = 268
 )
 
-func isDiameter(c *rules.Context) bool { return c.Msg.Protocol == view.Diameter }
-
 // inboundRequest: a Diameter request from a partner.
 func inboundRequest(c *rules.Context) bool { return c.Inbound() && c.Msg.Request }
 
@@ -237,10 +235,12 @@ var diameterRules = []rules.Rule{
 
 func init() {
 	for i := range diameterRules {
+		// The rule set only evaluates these for Diameter messages from
+		// partners; the predicates still check direction so that each
+		// reads correctly on its own.
 		diameterRules[i].Protocols = onlyDiameter
+		diameterRules[i].From = rules.FromPartner
 		diameterRules[i].Tier = rules.TierBaseline
-		m := diameterRules[i].Match
-		diameterRules[i].Match = func(c *rules.Context) bool { return isDiameter(c) && m(c) }
 	}
 }
 

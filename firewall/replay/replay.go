@@ -106,6 +106,7 @@ type Replayer struct {
 	out     sink
 	sum     *Summary
 	msg     view.Message
+	verdict engine.Verdict // lives here, not on the stack: sinks take its address
 	framer  capture.Framer
 	onEvent func(m *view.Message, v *engine.Verdict) // for tests and live uses
 }
@@ -242,10 +243,11 @@ func (r *Replayer) message(cm *capture.Message) {
 		return
 	}
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
-	v := r.eng.Judge(m)
-	r.sum.count(m, &v)
-	r.out.record(cm.Frame, m, &v)
+	r.verdict = r.eng.Judge(m)
+	v := &r.verdict
+	r.sum.count(m, v)
+	r.out.record(cm.Frame, m, v)
 	if r.onEvent != nil {
-		r.onEvent(m, &v)
+		r.onEvent(m, v)
 	}
 }

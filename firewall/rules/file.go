@@ -37,6 +37,7 @@ type fileRule struct {
 	Description string       `yaml:"description"`
 	Category    categoryName `yaml:"category"`
 	Protocols   []protoName  `yaml:"protocols"`
+	From        []senderName `yaml:"from"`
 	Match       exprSource   `yaml:"match,required"`
 	Action      actionName   `yaml:"action,required"`
 	ResultCode  uint32       `yaml:"result_code"`
@@ -87,6 +88,17 @@ func (c *categoryName) UnmarshalStrictYAML(n *yaml.Node) error {
 		return fmt.Errorf("category %q: use 1, 2, 3, malformed, source or other", n.Value)
 	}
 	c.Category = cat
+	return nil
+}
+
+type senderName struct{ Senders }
+
+func (s *senderName) UnmarshalStrictYAML(n *yaml.Node) error {
+	k, ok := ParseSender(n.Value)
+	if n.Kind != yaml.ScalarNode || !ok {
+		return fmt.Errorf("from %q: use partner, home or unknown", n.Value)
+	}
+	s.Senders = k
 	return nil
 }
 
@@ -222,8 +234,12 @@ func Parse(path string, data []byte, baseline []*Rule) (*Set, error) {
 		for _, p := range fr.Protocols {
 			protos = append(protos, p.Protocol)
 		}
+		var from Senders
+		for _, f := range fr.From {
+			from |= f.Senders
+		}
 		r := &Rule{
-			ID: fr.ID.ID, Category: cat, Tier: TierCustom, Protocols: protos,
+			ID: fr.ID.ID, Category: cat, Tier: TierCustom, Protocols: protos, From: from,
 			Description: fr.Description, Action: fr.Action.Action, ResultCode: fr.ResultCode,
 			Origin: fmt.Sprintf("%s:%d", path, fr.ID.Line), Expr: fr.Match.Src, Match: match,
 		}

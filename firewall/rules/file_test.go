@@ -32,6 +32,7 @@ func TestParseRuleFileErrors(t *testing.T) {
 		{"unknown name plain", "rules:\n  - id: X\n    match: nosuch\n    action: log\n", []string{"r.yaml:3:12:", "unknown name"}},
 		{"error in block scalar", "rules:\n  - id: X\n    match: |\n      op == \"IDR\" &&\n        imsi == 3\n    action: log\n", []string{"r.yaml:5:", "rule X: match:"}},
 		{"bad category", "rules:\n  - id: X\n    category: 4\n    match: 'true'\n    action: log\n", []string{"r.yaml:3:15:", "use 1, 2, 3"}},
+		{"bad sender", "rules:\n  - id: X\n    from: [mars]\n    match: 'true'\n    action: log\n", []string{"r.yaml:3:12:", "use partner, home or unknown"}},
 		{"bad protocol", "rules:\n  - id: X\n    protocols: [sip]\n    match: 'true'\n    action: log\n", []string{"r.yaml:3:17:", "use diameter"}},
 		{"two errors reported together", "rules:\n  - id: X\n    match: 'imsi == 3'\n    action: log\n  - id: Y\n    match: 'true'\n    action: nope\n", []string{"r.yaml:3:", "r.yaml:7:"}},
 	}
@@ -57,6 +58,7 @@ rules:
   - id: MINE
     category: "2"
     protocols: [diameter]
+    from: [partner, unknown]
     match: 'op == "ULR"'
     action: reject
     result_code: 5420
@@ -71,7 +73,8 @@ rules:
 		t.Fatalf("disabled %v", s.Disabled)
 	}
 	mine := s.Find("MINE")
-	if mine.Category != Cat2 || mine.Action != Reject || mine.ResultCode != 5420 || mine.Origin != "r.yaml:4" {
+	if mine.Category != Cat2 || mine.Action != Reject || mine.ResultCode != 5420 || mine.Origin != "r.yaml:4" ||
+		mine.From != FromPartner|FromUnknown || mine.From.String() != "partner,unknown" {
 		t.Fatalf("MINE = %+v", mine)
 	}
 	if !strings.HasPrefix(s.Version, BaselineVersion+"+") {

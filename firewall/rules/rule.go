@@ -81,12 +81,56 @@ const (
 	TierBaseline             // the GSMA baseline
 )
 
+// Senders selects messages by who sent them; rules are indexed by it so a
+// message is only checked against rules that can apply to its sender.
+type Senders uint8
+
+const (
+	FromPartner Senders = 1 << iota // an interconnect partner (inbound)
+	FromHome                        // the home network (outbound)
+	FromUnknown                     // an address nobody owns
+	FromAny     = FromPartner | FromHome | FromUnknown
+)
+
+var senderNames = []struct {
+	s    Senders
+	name string
+}{{FromPartner, "partner"}, {FromHome, "home"}, {FromUnknown, "unknown"}}
+
+// String lists the senders ("partner,home"), "any" for all.
+func (s Senders) String() string {
+	if s == 0 || s == FromAny {
+		return "any"
+	}
+	var out []byte
+	for _, n := range senderNames {
+		if s&n.s != 0 {
+			if len(out) > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, n.name...)
+		}
+	}
+	return string(out)
+}
+
+// ParseSender accepts "partner", "home" and "unknown".
+func ParseSender(name string) (Senders, bool) {
+	for _, n := range senderNames {
+		if n.name == name {
+			return n.s, true
+		}
+	}
+	return 0, false
+}
+
 // Rule is one compiled rule.
 type Rule struct {
 	ID          string
 	Category    Category
 	Tier        Tier
 	Protocols   []view.Protocol // nil: every protocol
+	From        Senders         // 0: any sender
 	Description string
 	Action      Action
 	// ResultCode answers a rejected message (Diameter Result-Code, GTP
@@ -112,6 +156,9 @@ func (r *Rule) AppliesTo(p view.Protocol) bool {
 	}
 	return false
 }
+
+// AppliesFrom reports whether the rule is evaluated for sender kind k.
+func (r *Rule) AppliesFrom(k Senders) bool { return r.From == 0 || r.From&k != 0 }
 
 // clone returns a copy a loader can modify (override the action) without
 // touching the baseline's definition.

@@ -34,7 +34,21 @@ type Set struct {
 	// Source is the rule file, "" for the baseline alone.
 	Source string
 
-	byProto [8][]*Rule
+	// index holds, per protocol and sender kind, the rules to evaluate.
+	index [view.MAP + 1][3][]*Rule
+}
+
+// senderKinds in index order.
+var senderKinds = [3]Senders{FromPartner, FromHome, FromUnknown}
+
+func senderIndex(c *Context) int {
+	switch {
+	case c.Sender == nil:
+		return 2
+	case c.Sender.Home:
+		return 1
+	}
+	return 0
 }
 
 // NewSet orders rules by tier (stable within a tier) and indexes them by
@@ -49,9 +63,11 @@ func NewSet(rs []*Rule) *Set {
 		}
 	}
 	for p := view.ProtoUnknown; p <= view.MAP; p++ {
-		for _, r := range s.Rules {
-			if r.AppliesTo(p) {
-				s.byProto[p] = append(s.byProto[p], r)
+		for k, kind := range senderKinds {
+			for _, r := range s.Rules {
+				if r.AppliesTo(p) && r.AppliesFrom(kind) {
+					s.index[p][k] = append(s.index[p][k], r)
+				}
 			}
 		}
 	}
@@ -62,10 +78,10 @@ func NewSet(rs []*Rule) *Set {
 func (s *Set) Evaluate(c *Context) Result {
 	var res Result
 	p := c.Msg.Protocol
-	if int(p) >= len(s.byProto) {
+	if int(p) >= len(s.index) {
 		p = view.ProtoUnknown
 	}
-	for _, r := range s.byProto[p] {
+	for _, r := range s.index[p][senderIndex(c)] {
 		if !r.Match(c) {
 			continue
 		}

@@ -1,0 +1,69 @@
+package replay
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"breakwater/firewall/pseudonym"
+)
+
+// benchCapture is the largest Diameter capture in the shared folder.
+var benchCapture = filepath.Join(sharedPcaps, "magma_gx_gy_combined_04_32ue.pcapng")
+
+// BenchmarkReplay measures whole-pipeline replay from memory: capture
+// decoding and reassembly, Diameter parsing, judging, and output.
+func BenchmarkReplay(b *testing.B) {
+	data, err := os.ReadFile(benchCapture)
+	if err != nil {
+		b.Skipf("capture not available: %v", err)
+	}
+	for _, f := range []struct {
+		name   string
+		format Format
+	}{{"none", FormatNone}, {"jsonl", FormatJSONL}, {"table", FormatTable}} {
+		b.Run(f.name, func(b *testing.B) {
+			e := newTestEngine(b, everythingHome)
+			r, err := New(e, Options{Format: f.format, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := r.Reader(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			msgs := float64(r.Summary().Messages)
+			b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(msgs/float64(b.N), "msgs/op")
+		})
+	}
+}
+
+// TestReplaySteadyStateAllocations replays the same capture repeatedly and
+// checks that allocations do not grow with the number of messages: what a
+// replay allocates is per file (reader set-up), not per message.
+func TestReplaySteadyStateAllocations(t *testing.T) {
+	data, err := os.ReadFile(benchCapture)
+	if err != nil {
+		t.Skipf("capture not available: %v", err)
+	}
+	e := newTestEngine(t, everythingHome)
+	r, err := New(e, Options{Format: FormatJSONL, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Reader(bytes.NewReader(data)) // warm up tables and buffers
+	before := r.Summary().Messages
+	allocs := testing.AllocsPerRun(3, func() { r.Reader(bytes.NewReader(data)) })
+	perFile := r.Summary().Messages - before
+	msgs := float64(perFile) / 4 // AllocsPerRun runs once more as warm-up
+	t.Logf("%.0f allocations per replay of %.0f messages (%.3f per message)", allocs, msgs, allocs/msgs)
+	if allocs/msgs > 0.1 {
+		t.Errorf("%.0f allocations for %.0f messages: replay allocates per message", allocs, msgs)
+	}
+}
