@@ -13,7 +13,7 @@ import (
 )
 
 func TestRuleDefinitions(t *testing.T) {
-	idPattern := regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)+$`)
+	idPattern := regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)*$`)
 	seen := map[string]bool{}
 	for _, r := range Rules() {
 		if !idPattern.MatchString(r.ID) || seen[r.ID] {
