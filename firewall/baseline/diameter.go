@@ -75,31 +75,24 @@ func peerCommand(m *view.Message) bool {
 	return m.Code == diameter.CmdCapabilitiesExchange || m.Code == diameter.CmdDeviceWatchdog || m.Code == diameter.CmdDisconnectPeer
 }
 
-func s6a(m *view.Message, codes ...uint32) bool {
-	if m.App != diameter.AppS6aS6d {
-		return false
-	}
-	for _, c := range codes {
-		if m.Code == c {
-			return true
-		}
-	}
-	return false
-}
+// s6a reports an S6a/S6d message with the given command code.
+func s6a(m *view.Message, code uint32) bool { return m.App == diameter.AppS6aS6d && m.Code == code }
 
 // hssToMME are the requests a subscriber's home HSS sends to the visited MME.
 func hssToMME(m *view.Message) bool {
-	return s6a(m, diameter.CmdInsertSubscriberData, diameter.CmdCancelLocation, diameter.CmdDeleteSubscriberData)
+	return m.App == diameter.AppS6aS6d && (m.Code == diameter.CmdInsertSubscriberData ||
+		m.Code == diameter.CmdCancelLocation || m.Code == diameter.CmdDeleteSubscriberData)
 }
 
 // mmeToHSS are the requests a visited MME sends to the subscriber's HSS.
 func mmeToHSS(m *view.Message) bool {
-	return s6a(m, diameter.CmdUpdateLocation, diameter.CmdAuthenticationInfo, diameter.CmdPurgeUE, diameter.CmdNotify)
+	return m.App == diameter.AppS6aS6d && (m.Code == diameter.CmdUpdateLocation ||
+		m.Code == diameter.CmdAuthenticationInfo || m.Code == diameter.CmdPurgeUE || m.Code == diameter.CmdNotify)
 }
 
 // carriesVisitedPLMN: S6a requests where Visited-PLMN-Id is mandatory.
 func carriesVisitedPLMN(m *view.Message) bool {
-	return s6a(m, diameter.CmdUpdateLocation, diameter.CmdAuthenticationInfo)
+	return m.App == diameter.AppS6aS6d && (m.Code == diameter.CmdUpdateLocation || m.Code == diameter.CmdAuthenticationInfo)
 }
 
 var onlyDiameter = []view.Protocol{view.Diameter}
@@ -129,11 +122,7 @@ var diameterRules = []rules.Rule{
 		ID: "DIA-C2-ORIGIN-REALM-HOME", Category: rules.Cat2, Action: rules.Reject,
 		Description: "a partner's message claims a home-network Origin-Realm (spoofing)",
 		Match: func(c *rules.Context) bool {
-			if !c.Inbound() {
-				return false
-			}
-			o := c.Net.RealmOwner(c.Msg.OriginRealm)
-			return o != nil && o.Home
+			return c.Inbound() && c.Net.Home.HasRealm(c.Msg.OriginRealm)
 		},
 	},
 	{
@@ -143,7 +132,7 @@ var diameterRules = []rules.Rule{
 			if !c.Inbound() || len(c.Sender.Realms) == 0 {
 				return false // partner without configured realms: nothing to compare
 			}
-			return c.Net.RealmOwner(c.Msg.OriginRealm) != c.Sender
+			return !c.Sender.HasRealm(c.Msg.OriginRealm)
 		},
 	},
 	{
@@ -158,8 +147,7 @@ var diameterRules = []rules.Rule{
 				// request may be routed by Destination-Host alone.
 				return c.Msg.App == diameter.AppS6aS6d
 			}
-			o := c.Net.RealmOwner(c.Msg.DestRealm)
-			return o == nil || !o.Home
+			return !c.Net.Home.HasRealm(c.Msg.DestRealm)
 		},
 	},
 	{
@@ -224,7 +212,8 @@ var diameterRules = []rules.Rule{
 		ID: "DIA-C3-NOT-SERVING", Category: rules.Cat3, Action: rules.Reject,
 		Description: "PUR/NOR from a partner other than the one where the subscriber is registered",
 		Match: func(c *rules.Context) bool {
-			if !inboundRequest(c) || !s6a(c.Msg, diameter.CmdPurgeUE, diameter.CmdNotify) || !c.HomeIMSI() {
+			m := c.Msg
+			if !inboundRequest(c) || !(s6a(m, diameter.CmdPurgeUE) || s6a(m, diameter.CmdNotify)) || !c.HomeIMSI() {
 				return false
 			}
 			last, ok := c.LastLocation()

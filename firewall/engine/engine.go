@@ -89,15 +89,27 @@ type Engine struct {
 	policy atomic.Pointer[Policy]
 	state  state.Store
 	Stats  Stats
-	// contexts recycles rule-evaluation contexts: a Context handed to rule
-	// closures escapes to the heap, and pooling keeps Judge allocation-free.
-	contexts sync.Pool
+	// judges recycles Judges for callers of Engine.Judge that do not keep
+	// their own.
+	judges sync.Pool
 }
+
+// A Judge judges messages for one goroutine. Its rule-evaluation context
+// is reused from message to message: rule closures receive a pointer to
+// it, which would otherwise have to be allocated per message. Long-lived
+// callers (a replay, a proxy connection) keep one Judge each.
+type Judge struct {
+	e *Engine
+	c rules.Context
+}
+
+// NewJudge returns a Judge; it is not safe for concurrent use.
+func (e *Engine) NewJudge() *Judge { return &Judge{e: e} }
 
 // New returns an engine judging with p and remembering in st.
 func New(p *Policy, st state.Store) *Engine {
 	e := &Engine{state: st}
-	e.contexts.New = func() any { return new(rules.Context) }
+	e.judges.New = func() any { return e.NewJudge() }
 	e.policy.Store(p)
 	return e
 }
@@ -121,12 +133,21 @@ func (e *Engine) Policy() *Policy { return e.policy.Load() }
 // State returns the engine's store.
 func (e *Engine) State() state.Store { return e.state }
 
+// Judge decides what happens to m with a pooled Judge. m.Time, m.Src and
+// m.Dst must be set. It does not allocate.
+func (e *Engine) Judge(m *view.Message) Verdict {
+	j := e.judges.Get().(*Judge)
+	v := j.Judge(m)
+	e.judges.Put(j)
+	return v
+}
+
 // Judge decides what happens to m. m.Time, m.Src and m.Dst must be set.
 // It does not allocate.
-func (e *Engine) Judge(m *view.Message) Verdict {
+func (j *Judge) Judge(m *view.Message) Verdict {
+	e := j.e
 	p := e.policy.Load()
-	c := e.contexts.Get().(*rules.Context)
-	defer e.release(c)
+	c := &j.c
 	*c = rules.Context{
 		Msg:      m,
 		Net:      p.Net,
@@ -158,12 +179,6 @@ func (e *Engine) Judge(m *view.Message) Verdict {
 		e.Stats.Rejected.Add(1)
 	}
 	return v
-}
-
-// release returns a context to the pool without keeping the message alive.
-func (e *Engine) release(c *rules.Context) {
-	*c = rules.Context{}
-	e.contexts.Put(c)
 }
 
 // Describe renders a verdict for logs (allocates; not for the hot path).

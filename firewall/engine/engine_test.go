@@ -250,13 +250,41 @@ func BenchmarkDecodeJudge(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			e := newEngine(b, "")
+			j := e.NewJudge()
 			var m view.Message
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.raw)))
 			for b.Loop() {
 				diameter.Decode(c.raw, &m)
 				m.Time, m.Src, m.Dst = t0, c.src, c.dst
-				e.Judge(&m)
+				j.Judge(&m)
+			}
+		})
+	}
+}
+
+// BenchmarkJudge measures evaluation alone, on an already decoded view.
+func BenchmarkJudge(b *testing.B) {
+	var bld diameter.Builder
+	cases := []struct {
+		name     string
+		raw      []byte
+		src, dst netip.AddrPort
+	}{
+		{"ULR-allowed", append([]byte(nil), s6aRequest(&bld, diameter.CmdUpdateLocation, homeIMSI, ukRealm, "23415", 1)...), ukMME, homeHSS},
+		{"IDR-rejected", append([]byte(nil), s6aRequest(&bld, diameter.CmdInsertSubscriberData, homeIMSI, ukRealm, "", 2)...), ukMME, homeHSS},
+		{"ULA-outbound", append([]byte(nil), answer(&bld, diameter.CmdUpdateLocation, diameter.ResultSuccess, 1)...), homeHSS, ukMME},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			e := newEngine(b, "")
+			j := e.NewJudge()
+			var m view.Message
+			diameter.Decode(c.raw, &m)
+			m.Time, m.Src, m.Dst = t0, c.src, c.dst
+			b.ReportAllocs()
+			for b.Loop() {
+				j.Judge(&m)
 			}
 		})
 	}

@@ -22,7 +22,7 @@ func (e *Engine) learn(c *rules.Context) {
 	}
 	switch {
 	case c.Inbound() && m.Request && m.Code == diameter.CmdUpdateLocation:
-		imsi, ok := m.IMSI.Uint64()
+		imsi, ok := c.IMSIKey()
 		if !ok || !c.HomeIMSI() || m.VisitedPLMN.IsZero() {
 			return
 		}
@@ -44,7 +44,7 @@ func (e *Engine) learn(c *rules.Context) {
 		if c.Receiver == nil || c.Receiver.Home || subscriptionWithdrawn(m) {
 			return
 		}
-		imsi, ok := m.IMSI.Uint64()
+		imsi, ok := c.IMSIKey()
 		if !ok {
 			return
 		}

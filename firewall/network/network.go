@@ -34,6 +34,31 @@ func (m *Member) HasPLMN(p view.PLMN) bool {
 	return false
 }
 
+// HasRealm reports whether realm (any letter case) is one of the member's
+// realms. Members list few realms, so a scan beats hashing.
+func (m *Member) HasRealm(realm []byte) bool {
+	for _, r := range m.Realms {
+		if len(r) == len(realm) && (string(realm) == r || equalFoldLower(realm, r)) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldLower compares b with the lower-case ASCII string lower,
+// ignoring the case of b.
+func equalFoldLower(b []byte, lower string) bool {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Network is the compiled "who is who" of one configuration.
 type Network struct {
 	Home     *Member
@@ -56,9 +81,12 @@ type range6 struct {
 	m      *Member
 }
 
-type plmnKey struct {
-	mcc, mnc uint16
-	mncLen   uint8
+// plmnKey packs MCC, MNC and MNC length into one integer so that map
+// lookups use the fast integer path.
+type plmnKey uint32
+
+func keyOf(mcc, mnc uint16, mncLen uint8) plmnKey {
+	return plmnKey(uint32(mcc)<<12 | uint32(mnc)<<2 | uint32(mncLen&3))
 }
 
 // New compiles the configuration's home and partners.
@@ -77,7 +105,7 @@ func (n *Network) add(c *config.Network, name string, index int) *Member {
 	m := &Member{Name: name, Home: index < 0, Index: index}
 	for _, p := range c.PLMNs {
 		m.PLMNs = append(m.PLMNs, p.PLMN)
-		n.plmns[plmnKey{p.MCC, p.MNC, p.MNCLen}] = m
+		n.plmns[keyOf(p.MCC, p.MNC, p.MNCLen)] = m
 	}
 	for _, r := range c.Realms {
 		m.Realms = append(m.Realms, r.Name)
@@ -142,9 +170,18 @@ func (n *Network) SenderOf(a netip.Addr) *Member {
 	a = a.Unmap()
 	if a.Is4() {
 		x := v4(a)
-		i := sort.Search(len(n.v4), func(i int) bool { return n.v4[i].lo > x }) - 1
-		if i >= 0 && x <= n.v4[i].hi {
-			return n.v4[i].m
+		// Binary search for the last range starting at or below x.
+		lo, hi := 0, len(n.v4)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if n.v4[mid].lo <= x {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		if lo > 0 && x <= n.v4[lo-1].hi {
+			return n.v4[lo-1].m
 		}
 		return nil
 	}
@@ -152,9 +189,17 @@ func (n *Network) SenderOf(a netip.Addr) *Member {
 		return nil
 	}
 	x := v6(a)
-	i := sort.Search(len(n.v6), func(i int) bool { return less6(x, n.v6[i].lo) }) - 1
-	if i >= 0 && !less6(n.v6[i].hi, x) {
-		return n.v6[i].m
+	lo, hi := 0, len(n.v6)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if !less6(x, n.v6[mid].lo) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo > 0 && !less6(n.v6[lo-1].hi, x) {
+		return n.v6[lo-1].m
 	}
 	return nil
 }
@@ -169,17 +214,17 @@ func (n *Network) IMSIOwner(imsi *view.Digits) *Member {
 	mcc := uint16(b[0]-'0')*100 + uint16(b[1]-'0')*10 + uint16(b[2]-'0')
 	if len(b) >= 6 {
 		mnc3 := uint16(b[3]-'0')*100 + uint16(b[4]-'0')*10 + uint16(b[5]-'0')
-		if m := n.plmns[plmnKey{mcc, mnc3, 3}]; m != nil {
+		if m := n.plmns[keyOf(mcc, mnc3, 3)]; m != nil {
 			return m
 		}
 	}
 	mnc2 := uint16(b[3]-'0')*10 + uint16(b[4]-'0')
-	return n.plmns[plmnKey{mcc, mnc2, 2}]
+	return n.plmns[keyOf(mcc, mnc2, 2)]
 }
 
 // PLMNOwner returns the member that lists p, or nil.
 func (n *Network) PLMNOwner(p view.PLMN) *Member {
-	return n.plmns[plmnKey{p.MCC, p.MNC, p.MNCLen}]
+	return n.plmns[keyOf(p.MCC, p.MNC, p.MNCLen)]
 }
 
 // RealmOwner returns the member that lists the realm (compared without
@@ -188,13 +233,21 @@ func (n *Network) RealmOwner(realm []byte) *Member {
 	if len(realm) == 0 || len(realm) > 255 {
 		return nil
 	}
+	if m, ok := n.realms[string(realm)]; ok { // the usual case: already lower case
+		return m
+	}
 	var buf [255]byte
 	lower := buf[:len(realm)]
+	changed := false
 	for i, c := range realm {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
+			changed = true
 		}
 		lower[i] = c
+	}
+	if !changed {
+		return nil
 	}
 	return n.realms[string(lower)]
 }

@@ -102,6 +102,7 @@ func (s *Summary) TopRules() []string {
 // message.
 type Replayer struct {
 	eng     *engine.Engine
+	judge   *engine.Judge
 	opts    Options
 	out     sink
 	sum     *Summary
@@ -125,7 +126,7 @@ func New(e *engine.Engine, o Options) (*Replayer, error) {
 	if !o.Reveal && o.Pseudonyms == nil {
 		o.Pseudonyms = pseudonym.NewRandom()
 	}
-	r := &Replayer{eng: e, opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage)}
+	r := &Replayer{eng: e, judge: e.NewJudge(), opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage)}
 	switch o.Format {
 	case FormatJSONL:
 		r.out = newJSONSink(o)
@@ -243,7 +244,7 @@ func (r *Replayer) message(cm *capture.Message) {
 		return
 	}
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
-	r.verdict = r.eng.Judge(m)
+	r.verdict = r.judge.Judge(m)
 	v := &r.verdict
 	r.sum.count(m, v)
 	r.out.record(cm.Frame, m, v)

@@ -21,8 +21,16 @@ type Context struct {
 	Velocity *config.Velocity
 
 	// Lazily computed facts several rules ask for.
-	imsiKnown bool
-	imsiOwner *network.Member
+	imsiKnown        bool
+	imsiOwner        *network.Member
+	originRealmKnown bool
+	originRealmOwner *network.Member
+	imsiKeyKnown     bool
+	imsiKeyOK        bool
+	imsiKey          uint64
+	lastKnown        bool
+	lastFound        bool
+	last             state.Location
 
 	// Buffers that back PLMN strings handed to compiled expressions.
 	visitedBuf, lastSeenBuf [6]byte
@@ -45,6 +53,16 @@ func (c *Context) IMSIOwner() *network.Member {
 	return c.imsiOwner
 }
 
+// OriginRealmOwner is the network that lists the Diameter Origin-Realm,
+// or nil.
+func (c *Context) OriginRealmOwner() *network.Member {
+	if !c.originRealmKnown {
+		c.originRealmKnown = true
+		c.originRealmOwner = c.Net.RealmOwner(c.Msg.OriginRealm)
+	}
+	return c.originRealmOwner
+}
+
 // HomeIMSI reports whether the message concerns a home subscriber.
 func (c *Context) HomeIMSI() bool {
 	o := c.IMSIOwner()
@@ -59,11 +77,23 @@ func (c *Context) SenderName() string {
 	return c.Sender.Name
 }
 
-// LastLocation returns where the message's subscriber was last seen.
-func (c *Context) LastLocation() (state.Location, bool) {
-	key, ok := c.Msg.IMSI.Uint64()
-	if !ok || c.State == nil {
-		return state.Location{}, false
+// IMSIKey is the message's IMSI as a state key (view.Digits.Uint64).
+func (c *Context) IMSIKey() (uint64, bool) {
+	if !c.imsiKeyKnown {
+		c.imsiKeyKnown = true
+		c.imsiKey, c.imsiKeyOK = c.Msg.IMSI.Uint64()
 	}
-	return c.State.Location(key, c.Msg.Time)
+	return c.imsiKey, c.imsiKeyOK
+}
+
+// LastLocation returns where the message's subscriber was last seen (read
+// once per message).
+func (c *Context) LastLocation() (state.Location, bool) {
+	if !c.lastKnown {
+		c.lastKnown = true
+		if key, ok := c.IMSIKey(); ok && c.State != nil {
+			c.last, c.lastFound = c.State.Location(key, c.Msg.Time)
+		}
+	}
+	return c.last, c.lastFound
 }

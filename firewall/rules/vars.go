@@ -124,7 +124,7 @@ var variables = []variable{
 	{name: "origin_realm", kind: kString, doc: "Diameter Origin-Realm",
 		s: func(c *Context) string { return bstr(c.Msg.OriginRealm) }},
 	{name: "origin_realm_owner", kind: kString, doc: "network owning the Origin-Realm, or \"\"",
-		s: func(c *Context) string { return memberName(c.Net.RealmOwner(c.Msg.OriginRealm)) }},
+		s: func(c *Context) string { return memberName(c.OriginRealmOwner()) }},
 	{name: "dest_host", kind: kString, doc: "Diameter Destination-Host",
 		s: func(c *Context) string { return bstr(c.Msg.DestHost) }},
 	{name: "dest_realm", kind: kString, doc: "Diameter Destination-Realm",

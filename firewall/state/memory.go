@@ -8,7 +8,7 @@ import (
 // Memory is the embedded, bounded, in-process Store.
 type Memory struct {
 	locations *table[Location]
-	pending   *table[Pending]
+	pending   *pendingTable
 }
 
 // MemoryOptions sizes a Memory store.
@@ -23,7 +23,7 @@ type MemoryOptions struct {
 func NewMemory(o MemoryOptions) *Memory {
 	return &Memory{
 		locations: newTable[Location](o.MaxLocations, o.LocationTTL),
-		pending:   newTable[Pending](o.MaxPending, o.PendingTTL),
+		pending:   newPendingTable(o.MaxPending, o.PendingTTL),
 	}
 }
 
@@ -36,7 +36,7 @@ func (m *Memory) SetLocation(imsi uint64, loc Location) { m.locations.put(imsi, 
 func (m *Memory) AddPending(key uint64, p Pending) { m.pending.put(key, p, p.Location.Time) }
 
 func (m *Memory) TakePending(key uint64, now time.Time) (Pending, bool) {
-	return m.pending.get(key, now, true)
+	return m.pending.take(key, now)
 }
 
 func (m *Memory) Len() (locations, pending int) { return m.locations.len(), m.pending.len() }
@@ -65,7 +65,8 @@ type entry[V any] struct {
 type shard[V any] struct {
 	mu   sync.Mutex
 	m    map[uint64]entry[V]
-	ring []uint64 // keys in write order; ring[head] is the oldest
+	ring []uint64 // keys in write order; ring[head] is the oldest; power-of-two length
+	mask int      // len(ring)-1, so positions wrap without a division
 	head int
 	n    int // occupied ring slots, stale ones included
 	max  int // most live entries
@@ -76,7 +77,12 @@ func newTable[V any](capacity int, ttl time.Duration) *table[V] {
 	t := &table[V]{ttl: ttl}
 	for i := range t.shards {
 		t.shards[i].m = make(map[uint64]entry[V], min(per, 4096))
-		t.shards[i].ring = make([]uint64, 2*per)
+		size := 1
+		for size < 2*per {
+			size <<= 1
+		}
+		t.shards[i].ring = make([]uint64, size)
+		t.shards[i].mask = size - 1
 		t.shards[i].max = per
 	}
 	return t
@@ -99,7 +105,7 @@ func (t *table[V]) put(key uint64, v V, at time.Time) {
 	if s.n == len(s.ring) {
 		s.compact()
 	}
-	slot := (s.head + s.n) % len(s.ring)
+	slot := (s.head + s.n) & s.mask
 	s.ring[slot] = key
 	s.n++
 	s.m[key] = entry[V]{val: v, at: at.UnixNano(), slot: slot}
@@ -111,7 +117,7 @@ func (s *shard[V]) pop() {
 	if e, ok := s.m[old]; ok && e.slot == s.head {
 		delete(s.m, old)
 	}
-	s.head = (s.head + 1) % len(s.ring)
+	s.head = (s.head + 1) & s.mask
 	s.n--
 }
 
@@ -120,13 +126,13 @@ func (s *shard[V]) pop() {
 func (s *shard[V]) compact() {
 	w := 0
 	for i := 0; i < s.n; i++ {
-		from := (s.head + i) % len(s.ring)
+		from := (s.head + i) & s.mask
 		key := s.ring[from]
 		e, ok := s.m[key]
 		if !ok || e.slot != from {
 			continue
 		}
-		to := (s.head + w) % len(s.ring)
+		to := (s.head + w) & s.mask
 		s.ring[to] = key
 		e.slot = to
 		s.m[key] = e

@@ -201,19 +201,20 @@ func TestCapacityBound(t *testing.T) {
 				at := t0.Add(time.Duration(i) * time.Millisecond)
 				m.SetLocation(k, loc("home", at))
 				m.AddPending(k, Pending{IMSI: k, Location: loc("home", at)})
-				if l, p := m.Len(); l > tt.want || p > tt.want {
-					t.Fatalf("after %d inserts Len = %d, %d; capacity %d", i+1, l, p, tt.want)
+				if l, p := m.Len(); l > tt.want || p > m.pending.capacity() {
+					t.Fatalf("after %d inserts Len = %d, %d; capacity %d, %d", i+1, l, p, tt.want, m.pending.capacity())
 				}
 				if i%max(97, tt.want/2) == 0 {
 					checkInvariants(t, m.locations, per)
-					checkInvariants(t, m.pending, per)
 				}
 			}
 			checkInvariants(t, m.locations, per)
-			checkInvariants(t, m.pending, per)
 			// Enough distinct keys went in to fill every shard.
-			if l, p := m.Len(); l != tt.want || p != tt.want {
-				t.Errorf("Len = %d, %d; want the table full at %d", l, p, tt.want)
+			if l, _ := m.Len(); l != tt.want {
+				t.Errorf("Len = %d; want the table full at %d", l, tt.want)
+			}
+			if m.pending.capacity() < tt.capacity {
+				t.Errorf("pending capacity %d below the %d asked for", m.pending.capacity(), tt.capacity)
 			}
 		})
 	}
@@ -311,30 +312,19 @@ func TestExpiredAndTakenEntriesFreeRoom(t *testing.T) {
 	k := keysInShard(2, 6)
 	for _, key := range k[:4] {
 		m.SetLocation(key, loc("home", t0))
-		m.AddPending(key, Pending{IMSI: key, Location: loc("home", t0)})
 	}
-	// k0 expires on read; k0 is taken from pending.
+	// k0 expires on read.
 	if _, ok := m.Location(k[0], t0.Add(2*time.Minute)); ok {
 		t.Fatal("expired location returned")
 	}
-	if _, ok := m.TakePending(k[0], t0); !ok {
-		t.Fatal("pending k0 missing")
-	}
 	// One new key fits without evicting anyone live.
 	m.SetLocation(k[4], loc("home", t0))
-	m.AddPending(k[4], Pending{IMSI: k[4], Location: loc("home", t0)})
 	for _, key := range k[1:5] {
 		if _, ok := m.Location(key, t0); !ok {
 			t.Errorf("location %d missing", key)
 		}
 	}
-	for _, key := range k[1:5] {
-		if _, ok := m.TakePending(key, t0); !ok {
-			t.Errorf("pending %d missing", key)
-		}
-	}
 	checkInvariants(t, m.locations, 4)
-	checkInvariants(t, m.pending, 4)
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -376,7 +366,6 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	checkInvariants(t, m.locations, capacity/shards)
-	checkInvariants(t, m.pending, capacity/shards)
 }
 
 func TestSteadyStateDoesNotAllocate(t *testing.T) {

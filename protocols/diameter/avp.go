@@ -49,48 +49,48 @@ func (it *AVPs) Next() (AVP, bool) {
 	if len(it.b) == 0 {
 		return AVP{}, false
 	}
-	a, rest, err := readAVP(it.b)
+	var a AVP
+	n, err := readAVP(it.b, &a)
 	if err != nil {
 		it.err = err
 		it.b = nil
 		return AVP{}, false
 	}
-	it.b = rest
+	it.b = it.b[n:]
 	return a, true
 }
 
 // Err is the error that stopped the iteration, or nil at a clean end.
 func (it *AVPs) Err() error { return it.err }
 
-// readAVP reads the AVP at the start of the non-empty b and returns the
-// bytes after its padding.
-func readAVP(b []byte) (a AVP, rest []byte, err error) {
+// readAVP reads the AVP at the start of the non-empty b into a and returns
+// the length of the AVP with its padding. It writes through a pointer and
+// returns one integer so that the hot loops stay in registers.
+func readAVP(b []byte, a *AVP) (int, error) {
 	if len(b) < 8 {
-		return AVP{}, nil, ErrAVPHeader
+		return 0, ErrAVPHeader
 	}
-	a.Code = binary.BigEndian.Uint32(b)
-	a.Flags = b[4]
-	length := int(b[5])<<16 | int(b[6])<<8 | int(b[7])
+	w := binary.BigEndian.Uint64(b)
+	a.Code = uint32(w >> 32)
+	a.Flags = uint8(w >> 24)
+	length := int(w & 0xffffff)
 	hdr := 8
+	a.Vendor = 0
 	if a.Flags&AVPFlagVendor != 0 {
 		if len(b) < 12 {
-			return AVP{}, nil, ErrAVPHeader
+			return 0, ErrAVPHeader
 		}
 		a.Vendor = binary.BigEndian.Uint32(b[8:])
 		hdr = 12
 	}
-	if length < hdr || length > len(b) {
-		return AVP{}, nil, ErrAVPLength
+	// Every container length is a multiple of 4, so the padded length
+	// must fit too; a last AVP without padding is malformed.
+	padded := (length + 3) &^ 3
+	if length < hdr || padded > len(b) {
+		return 0, ErrAVPLength
 	}
 	a.Data = b[hdr:length:length]
-	padded := (length + 3) &^ 3
-	if padded > len(b) {
-		// The last AVP of a container may omit its padding only if the
-		// container itself ends there; RFC 6733 requires padding, but the
-		// container lengths are multiples of 4, so this is malformed.
-		return AVP{}, nil, ErrAVPLength
-	}
-	return a, b[padded:], nil
+	return padded, nil
 }
 
 // Uint32 returns the AVP's data as Unsigned32/Integer32/Enumerated.
@@ -111,8 +111,9 @@ func validate(b []byte, depth int) error {
 	if depth > MaxDepth {
 		return ErrDepth
 	}
+	var a AVP
 	for len(b) > 0 {
-		a, rest, err := readAVP(b)
+		n, err := readAVP(b, &a)
 		if err != nil {
 			return err
 		}
@@ -124,7 +125,7 @@ func validate(b []byte, depth int) error {
 				return ErrGrouped
 			}
 		}
-		b = rest
+		b = b[n:]
 	}
 	return nil
 }

@@ -74,8 +74,9 @@ func headerView(v *view.Message, b []byte, h *Header) {
 // checks as Parse, without walking the message twice).
 func decodeBody(body []byte, v *view.Message, h Header) error {
 	d := decoder{v: v, app: h.AppID, base: isBaseCommand(h.Code)}
+	var a AVP
 	for len(body) > 0 {
-		a, rest, err := readAVP(body)
+		n, err := readAVP(body, &a)
 		if err != nil {
 			return err
 		}
@@ -87,8 +88,8 @@ func decodeBody(body []byte, v *view.Message, h Header) error {
 				return ErrGrouped
 			}
 		}
-		d.top(a)
-		body = rest
+		d.top(&a)
+		body = body[n:]
 	}
 	if d.declared && d.declaredApp != h.AppID && !d.base {
 		v.Flags |= view.FlagAppMismatch
@@ -125,7 +126,7 @@ func setOnce(dst *[]byte, val []byte, d *decoder, dupReason string) {
 	*dst = val
 }
 
-func (d *decoder) top(a AVP) {
+func (d *decoder) top(a *AVP) {
 	v := d.v
 	switch a.Vendor {
 	case VendorNone:
@@ -158,7 +159,7 @@ func (d *decoder) top(a AVP) {
 				}
 			}
 		case AVPAuthApplicationID, AVPAcctApplicationID:
-			d.declare(a)
+			d.declare(*a)
 		case AVPVendorSpecificApplicationID:
 			it := a.Grouped()
 			for g, ok := it.Next(); ok; g, ok = it.Next() {
@@ -167,7 +168,7 @@ func (d *decoder) top(a AVP) {
 				}
 			}
 		case AVPSubscriptionID:
-			d.subscriptionID(a)
+			d.subscriptionID(*a)
 		}
 	case Vendor3GPP:
 		switch a.Code {
@@ -198,7 +199,7 @@ func (d *decoder) top(a AVP) {
 				}
 			}
 		case AVPIDRFlags:
-			f := d.uint32(a)
+			f := d.uint32(*a)
 			if f&(idrEPSLocationInformationRequest|idrCurrentLocationRequest) != 0 {
 				v.Flags |= view.FlagLocationRequest
 			}
@@ -206,7 +207,7 @@ func (d *decoder) top(a AVP) {
 				v.Flags |= view.FlagStateRequest
 			}
 		case AVPDataReference:
-			switch ref := d.uint32(a); ref {
+			switch ref := d.uint32(*a); ref {
 			case dataRefLocationInformation:
 				v.Flags |= view.FlagLocationRequest
 			case dataRefUserState:
@@ -249,17 +250,23 @@ func (d *decoder) declare(a AVP) {
 // userName takes an IMSI from User-Name: bare digits (S6a, S13, SLh) or the
 // user part of an IMS private identity "<IMSI>@ims.mnc..." (Cx, SWx).
 func (d *decoder) userName(b []byte) {
-	for i, c := range b {
-		if c == '@' {
-			b = b[:i]
-			break
-		}
+	// One scan finds the end of the digits; anything but '@' after them
+	// means this User-Name is not an IMSI.
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
 	}
-	var id view.Digits
-	if !setIMSI(&id, b) {
+	if n < 6 || n > 15 || (n < len(b) && b[n] != '@') {
 		return
 	}
 	d.userNameIMSI = true
+	v := d.v
+	if v.IMSI.IsZero() { // the usual case: store straight into the view
+		v.IMSI.SetASCII(b[:n])
+		return
+	}
+	var id view.Digits
+	id.SetASCII(b[:n])
 	d.imsi(&id)
 }
 
