@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"breakwater/firewall/baseline"
+	"breakwater/internal/strictyaml"
 	"breakwater/protocols/diameter"
 
 	"go.yaml.in/yaml/v3"
@@ -222,28 +223,13 @@ func (f *File) Scenario(name string) *Scenario {
 	return nil
 }
 
-// Error is one problem at one place of a scenario file.
-type Error struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
-
-// Errors lists every problem found in a file, in file order.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	var b strings.Builder
-	for i, e := range es {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+// Error is one problem at one place of a scenario file; Errors lists every
+// problem of a file in file order. They are the configuration loader's
+// types, so every file Breakwater reads reports problems the same way.
+type (
+	Error  = strictyaml.Error
+	Errors = strictyaml.Errors
+)
 
 // Load reads and validates a scenario file. Every problem (unknown or
 // duplicate keys, unknown nodes, AVPs, rules, bad values) is reported as

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"breakwater/firewall/internal/strictyaml"
+	"breakwater/internal/strictyaml"
 )
 
 // Config is one validated configuration file.

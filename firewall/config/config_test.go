@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/firewall/internal/strictyaml"
+	"breakwater/internal/strictyaml"
 	"breakwater/protocols/view"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"breakwater/firewall/internal/strictyaml"
+	"breakwater/internal/strictyaml"
 )
 
 // owner names a network in messages: "home" or `partner "uk"`.

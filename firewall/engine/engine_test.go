@@ -234,20 +234,27 @@ rules:
 	}
 }
 
-// BenchmarkDecodeJudge measures the per-message hot path: parse, build the
-// view, evaluate every applicable rule, learn.
-func BenchmarkDecodeJudge(b *testing.B) {
+type benchCase struct {
+	name     string
+	raw      []byte
+	src, dst netip.AddrPort
+}
+
+// benchCases are an allowed location update, a rejected tracking probe and
+// a home answer: the three paths through the engine.
+func benchCases() []benchCase {
 	var bld diameter.Builder
-	cases := []struct {
-		name     string
-		raw      []byte
-		src, dst netip.AddrPort
-	}{
+	return []benchCase{
 		{"ULR-allowed", append([]byte(nil), s6aRequest(&bld, diameter.CmdUpdateLocation, homeIMSI, ukRealm, "23415", 1)...), ukMME, homeHSS},
 		{"IDR-rejected", append([]byte(nil), s6aRequest(&bld, diameter.CmdInsertSubscriberData, homeIMSI, ukRealm, "", 2)...), ukMME, homeHSS},
 		{"ULA-outbound", append([]byte(nil), answer(&bld, diameter.CmdUpdateLocation, diameter.ResultSuccess, 1)...), homeHSS, ukMME},
 	}
-	for _, c := range cases {
+}
+
+// BenchmarkDecodeJudge measures the per-message hot path: parse, build the
+// view, evaluate every applicable rule, learn.
+func BenchmarkDecodeJudge(b *testing.B) {
+	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
 			e := newEngine(b, "")
 			j := e.NewJudge()
@@ -265,17 +272,7 @@ func BenchmarkDecodeJudge(b *testing.B) {
 
 // BenchmarkJudge measures evaluation alone, on an already decoded view.
 func BenchmarkJudge(b *testing.B) {
-	var bld diameter.Builder
-	cases := []struct {
-		name     string
-		raw      []byte
-		src, dst netip.AddrPort
-	}{
-		{"ULR-allowed", append([]byte(nil), s6aRequest(&bld, diameter.CmdUpdateLocation, homeIMSI, ukRealm, "23415", 1)...), ukMME, homeHSS},
-		{"IDR-rejected", append([]byte(nil), s6aRequest(&bld, diameter.CmdInsertSubscriberData, homeIMSI, ukRealm, "", 2)...), ukMME, homeHSS},
-		{"ULA-outbound", append([]byte(nil), answer(&bld, diameter.CmdUpdateLocation, diameter.ResultSuccess, 1)...), homeHSS, ukMME},
-	}
-	for _, c := range cases {
+	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
 			e := newEngine(b, "")
 			j := e.NewJudge()

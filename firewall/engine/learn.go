@@ -58,17 +58,9 @@ func (e *Engine) learn(c *rules.Context) {
 // SUBSCRIPTION_WITHDRAWAL (TS 29.272 §7.3.24): the subscriber was
 // deregistered, not moved, so its location stays as it was.
 func subscriptionWithdrawn(m *view.Message) bool {
-	if len(m.Raw) < diameter.HeaderLen {
-		return false
-	}
-	it := diameter.NewAVPs(m.Raw[diameter.HeaderLen:])
-	for a, ok := it.Next(); ok; a, ok = it.Next() {
-		if a.Code == diameter.AVPCancellationType && a.Vendor == diameter.Vendor3GPP {
-			t, _ := a.Uint32()
-			return t == cancellationSubscriptionWithdrawal
-		}
-	}
-	return false
+	a, n := diameter.FindAVP(m.Raw, diameter.AVPCancellationType, diameter.Vendor3GPP)
+	t, _ := a.Uint32()
+	return n > 0 && t == cancellationSubscriptionWithdrawal
 }
 
 const cancellationSubscriptionWithdrawal = 2

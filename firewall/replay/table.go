@@ -29,7 +29,7 @@ var tableColumns = []struct {
 	name  string
 	width int
 }{
-	{"FRAME", 7}, {"TIME", 15}, {"PROTO", 8}, {"DIR", 8}, {"PARTNER", 14}, {"OP", 6},
+	{"FRAME", 7}, {"TIME", 18}, {"PROTO", 8}, {"DIR", 8}, {"PARTNER", 14}, {"OP", 6},
 	{"IMSI", 16}, {"VERDICT", 7}, {"RULE", 24}, {"CAT", 9},
 }
 
@@ -64,7 +64,7 @@ func (t *tableSink) record(frame int, m *view.Message, v *engine.Verdict) {
 	var num [24]byte
 	b := t.buf[:0]
 	b = pad(b, strconv.AppendInt(num[:0], int64(frame), 10), 7, true)
-	b = pad(b, m.Time.UTC().AppendFormat(num[:0], "15:04:05.000000"), 15, false)
+	b = pad(b, m.Time.UTC().AppendFormat(num[:0], "01-02 15:04:05.000"), 18, false)
 	b = pad(b, []byte(m.Protocol.String()), 8, false)
 	b = pad(b, []byte(v.Direction()), 8, false)
 	b = pad(b, []byte(v.Partner()), 14, false)
@@ -132,7 +132,7 @@ func writeSummary(w io.Writer, s *Summary) {
 		}
 	}
 	if s.Malformed > 0 {
-		fmt.Fprintf(w, "\n  %d malformed message(s) dropped by rule MALFORMED\n", s.Malformed)
+		fmt.Fprintf(w, "\n  %d malformed message(s)\n", s.Malformed)
 	}
 	if s.Problems > 0 {
 		fmt.Fprintf(w, "\n  %d capture problem(s):", s.Problems)

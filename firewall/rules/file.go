@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"breakwater/firewall/internal/strictyaml"
+	"breakwater/internal/strictyaml"
 	"breakwater/protocols/view"
 
 	"go.yaml.in/yaml/v3"

@@ -22,68 +22,29 @@ var functions []function
 
 func init() {
 	functions = []function{
-		{name: "avp", signature: "avp(code [, vendor]) / avp(\"Name\")", result: kString,
-			doc:   "data of the first top-level Diameter AVP (\"\" when absent); a name is resolved in the dictionaries at load time",
-			types: avpTypes(""),
-			compile: func(c *compiler, n *ast.CallNode) (value, error) {
-				code, vendor, err := c.avpArgs(n)
-				if err != nil {
-					return value{}, err
+		avpFunction("avp", "avp(code [, vendor]) / avp(\"Name\")", kString,
+			"data of the first top-level Diameter AVP (\"\" when absent); a name is resolved in the dictionaries at load time",
+			func(a diameter.AVP, count int) (bool, int64, string) {
+				if count == 0 {
+					return false, 0, ""
 				}
-				return value{kind: kString, s: func(x *Context) string {
-					a, count := firstAVP(x.Msg, code, vendor)
-					if count == 0 {
-						return ""
-					}
-					return bstr(a.Data)
-				}}, nil
-			}},
-		{name: "has_avp", signature: "has_avp(code [, vendor]) / has_avp(\"Name\")", result: kBool,
-			doc:   "the Diameter message has that top-level AVP",
-			types: avpTypes(false),
-			compile: func(c *compiler, n *ast.CallNode) (value, error) {
-				code, vendor, err := c.avpArgs(n)
-				if err != nil {
-					return value{}, err
+				return true, 0, bstr(a.Data)
+			}),
+		avpFunction("has_avp", "has_avp(code [, vendor]) / has_avp(\"Name\")", kBool,
+			"the Diameter message has that top-level AVP",
+			func(_ diameter.AVP, count int) (bool, int64, string) { return count > 0, 0, "" }),
+		avpFunction("avp_count", "avp_count(code [, vendor]) / avp_count(\"Name\")", kInt,
+			"how many top-level AVPs of that code the Diameter message has",
+			func(_ diameter.AVP, count int) (bool, int64, string) { return false, int64(count), "" }),
+		avpFunction("avp_int", "avp_int(code [, vendor]) / avp_int(\"Name\")", kInt,
+			"the first top-level AVP as Unsigned32/Enumerated, or -1 when absent or not 4 bytes",
+			func(a diameter.AVP, count int) (bool, int64, string) {
+				u, ok := a.Uint32()
+				if count == 0 || !ok {
+					return false, -1, ""
 				}
-				return value{kind: kBool, b: func(x *Context) bool {
-					_, count := firstAVP(x.Msg, code, vendor)
-					return count > 0
-				}}, nil
-			}},
-		{name: "avp_count", signature: "avp_count(code [, vendor]) / avp_count(\"Name\")", result: kInt,
-			doc:   "how many top-level AVPs of that code the Diameter message has",
-			types: avpTypes(0),
-			compile: func(c *compiler, n *ast.CallNode) (value, error) {
-				code, vendor, err := c.avpArgs(n)
-				if err != nil {
-					return value{}, err
-				}
-				return value{kind: kInt, i: func(x *Context) int64 {
-					_, count := firstAVP(x.Msg, code, vendor)
-					return int64(count)
-				}}, nil
-			}},
-		{name: "avp_int", signature: "avp_int(code [, vendor]) / avp_int(\"Name\")", result: kInt,
-			doc:   "the first top-level AVP as Unsigned32/Enumerated, or -1 when absent or not 4 bytes",
-			types: avpTypes(0),
-			compile: func(c *compiler, n *ast.CallNode) (value, error) {
-				code, vendor, err := c.avpArgs(n)
-				if err != nil {
-					return value{}, err
-				}
-				return value{kind: kInt, i: func(x *Context) int64 {
-					a, count := firstAVP(x.Msg, code, vendor)
-					if count == 0 {
-						return -1
-					}
-					u, ok := a.Uint32()
-					if !ok {
-						return -1
-					}
-					return int64(u)
-				}}, nil
-			}},
+				return false, int64(u), ""
+			}),
 		{name: "has_prefix", signature: "has_prefix(s, [\"p1\", \"p2\"])", result: kBool,
 			doc:   "s starts with one of the listed prefixes",
 			types: []any{new(func(string, []any) bool)},
@@ -117,6 +78,41 @@ func init() {
 	}
 }
 
+// avpFunction defines one of the functions that read a top-level AVP: they
+// share their argument forms and lookup and differ only in what they make
+// of the AVP found (result gives the bool, int or string, by kind).
+func avpFunction(name, signature string, k kind, doc string, result func(a diameter.AVP, count int) (bool, int64, string)) function {
+	types := avpTypes[string]()
+	switch k {
+	case kBool:
+		types = avpTypes[bool]()
+	case kInt:
+		types = avpTypes[int]()
+	}
+	return function{
+		name: name, signature: signature, result: k, doc: doc, types: types,
+		compile: func(c *compiler, n *ast.CallNode) (value, error) {
+			code, vendor, err := c.avpArgs(n)
+			if err != nil {
+				return value{}, err
+			}
+			switch k {
+			case kBool:
+				return value{kind: k, b: func(x *Context) bool { b, _, _ := result(firstAVP(x.Msg, code, vendor)); return b }}, nil
+			case kInt:
+				return value{kind: k, i: func(x *Context) int64 { _, i, _ := result(firstAVP(x.Msg, code, vendor)); return i }}, nil
+			}
+			return value{kind: k, s: func(x *Context) string { _, _, s := result(firstAVP(x.Msg, code, vendor)); return s }}, nil
+		},
+	}
+}
+
+// avpTypes declares the three call forms of the AVP functions to expr's
+// type checker: avp(code), avp(code, vendor), avp("Name"), returning R.
+func avpTypes[R any]() []any {
+	return []any{new(func(int) R), new(func(int, int) R), new(func(string) R)}
+}
+
 func lookupFunction(name string) *function {
 	for i := range functions {
 		if functions[i].name == name {
@@ -124,12 +120,6 @@ func lookupFunction(name string) *function {
 		}
 	}
 	return nil
-}
-
-// avpTypes declares the three call forms of the AVP functions, returning r.
-func avpTypes[R any](r R) []any {
-	_ = r
-	return []any{new(func(int) R), new(func(int, int) R), new(func(string) R)}
 }
 
 // avpArgs resolves an AVP function's literal arguments to code and vendor.
@@ -158,19 +148,8 @@ func (c *compiler) avpArgs(n *ast.CallNode) (code, vendor uint32, err error) {
 
 // firstAVP finds a top-level AVP of a Diameter message.
 func firstAVP(m *view.Message, code, vendor uint32) (diameter.AVP, int) {
-	if m.Protocol != view.Diameter || len(m.Raw) < diameter.HeaderLen {
+	if m.Protocol != view.Diameter {
 		return diameter.AVP{}, 0
 	}
-	it := diameter.NewAVPs(m.Raw[diameter.HeaderLen:])
-	var first diameter.AVP
-	count := 0
-	for a, ok := it.Next(); ok; a, ok = it.Next() {
-		if a.Code == code && a.Vendor == vendor {
-			if count == 0 {
-				first = a
-			}
-			count++
-		}
-	}
-	return first, count
+	return diameter.FindAVP(m.Raw, code, vendor)
 }

@@ -15,42 +15,11 @@ func BenchmarkReplayMessages(b *testing.B) {
 	if err != nil {
 		b.Skip("capture not available:", err)
 	}
-	opts := Options{TCPFramer: diameterTCPFramer}
-	var msgs, bytesOut int
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		r, err := NewReader(bytes.NewReader(data), opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			m, err := r.Next()
-			if err != nil {
-				if err == io.EOF {
-					break
-				}
-				if _, ok := err.(*Problem); ok {
-					continue
-				}
-				b.Fatal(err)
-			}
-			msgs++
-			bytesOut += len(m.Data)
-		}
-	}
-	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(msgs)/float64(b.N), "msgs/op")
+	benchReader(b, data, Options{TCPFramer: diameterTCPFramer})
 }
 
-// BenchmarkSmallMessages reads a synthetic capture of small messages (32-byte
-// UDP datagrams, SCTP packets bundling four 32-byte DATA chunks, TCP segments
-// with four 30-byte framed messages): the per-message cost without the
-// memory traffic of large packets.
-func BenchmarkSmallMessages(b *testing.B) {
-	data := smallMessagesCapture(5000)
-	opts := Options{TCPFramer: allTCP}
+// benchReader reads data to the end b.N times and reports messages/s.
+func benchReader(b *testing.B, data []byte, opts Options) {
 	msgs := 0
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -76,4 +45,12 @@ func BenchmarkSmallMessages(b *testing.B) {
 	}
 	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(msgs)/float64(b.N), "msgs/op")
+}
+
+// BenchmarkSmallMessages reads a synthetic capture of small messages (32-byte
+// UDP datagrams, SCTP packets bundling four 32-byte DATA chunks, TCP segments
+// with four 30-byte framed messages): the per-message cost without the
+// memory traffic of large packets.
+func BenchmarkSmallMessages(b *testing.B) {
+	benchReader(b, smallMessagesCapture(5000), Options{TCPFramer: allTCP})
 }

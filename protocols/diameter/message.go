@@ -43,7 +43,16 @@ func (m *Message) AVPs() AVPs {
 // Find returns the first top-level AVP with the given code and vendor and
 // how many such AVPs the message holds.
 func (m *Message) Find(code, vendor uint32) (first AVP, count int) {
-	it := m.AVPs()
+	return FindAVP(m.raw, code, vendor)
+}
+
+// FindAVP is Find on raw message bytes (as kept in view.Message.Raw). It
+// stops quietly at a malformed AVP, so it is safe on any input.
+func FindAVP(msg []byte, code, vendor uint32) (first AVP, count int) {
+	if len(msg) < HeaderLen {
+		return AVP{}, 0
+	}
+	it := NewAVPs(msg[HeaderLen:])
 	for a, ok := it.Next(); ok; a, ok = it.Next() {
 		if a.Code == code && a.Vendor == vendor {
 			if count == 0 {
