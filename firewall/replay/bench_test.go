@@ -14,18 +14,37 @@ import (
 var benchCapture = filepath.Join(sharedPcaps, "magma_gx_gy_combined_04_32ue.pcapng")
 
 // BenchmarkReplay measures whole-pipeline replay from memory: capture
-// decoding and reassembly, Diameter parsing, judging, and output.
+// decoding and reassembly, Diameter parsing, judging, and output, on the
+// largest public capture (mostly GTP-U with Diameter between it).
 func BenchmarkReplay(b *testing.B) {
 	data, err := os.ReadFile(benchCapture)
 	if err != nil {
 		b.Skipf("capture not available: %v", err)
 	}
+	benchReplay(b, data, everythingHome)
+}
+
+// BenchmarkReplayVectors replays the crafted capture, where every packet is
+// Diameter: the per-message cost of the whole pipeline.
+func BenchmarkReplayVectors(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testvectors", "diameter", "scenarios.pcap"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join("..", "..", "testvectors", "config.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchReplay(b, data, string(cfg))
+}
+
+func benchReplay(b *testing.B, data []byte, cfgYAML string) {
 	for _, f := range []struct {
 		name   string
 		format Format
 	}{{"none", FormatNone}, {"jsonl", FormatJSONL}, {"table", FormatTable}} {
 		b.Run(f.name, func(b *testing.B) {
-			e := newTestEngine(b, everythingHome)
+			e := newTestEngine(b, cfgYAML)
 			r, err := New(e, Options{Format: f.format, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
 			if err != nil {
 				b.Fatal(err)

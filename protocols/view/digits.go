@@ -7,24 +7,33 @@ const MaxDigits = 24
 // Digits is a short decimal digit string (IMSI, MSISDN, global title) stored
 // inline so that a view needs no allocation.
 type Digits struct {
-	b [MaxDigits]byte
-	n uint8
+	b   [MaxDigits]byte
+	n   uint8
+	key uint64 // Uint64's value, computed while the digits are stored
 }
+
+// keyDigits is the longest digit string with an integer key.
+const keyDigits = 18
 
 // SetASCII stores s if it is 1..MaxDigits ASCII decimal digits and reports
 // whether it did. On failure d is cleared.
 func (d *Digits) SetASCII(s []byte) bool {
-	d.n = 0
+	d.n, d.key = 0, 0
 	if len(s) == 0 || len(s) > MaxDigits {
 		return false
 	}
+	key := uint64(1) // sentinel so that "0012" and "12" differ
 	for i, c := range s {
 		if c < '0' || c > '9' {
 			return false
 		}
 		d.b[i] = c
+		key = key*10 + uint64(c-'0')
 	}
 	d.n = uint8(len(s))
+	if len(s) <= keyDigits {
+		d.key = key
+	}
 	return true
 }
 
@@ -32,7 +41,7 @@ func (d *Digits) SetASCII(s []byte) bool {
 // first, 0xF filler in the last high nibble) and reports whether the
 // encoding was valid. On failure d is cleared.
 func (d *Digits) SetTBCD(b []byte) bool {
-	d.n = 0
+	d.n, d.key = 0, 0
 	n := 0
 	for i, x := range b {
 		lo, hi := x&0x0f, x>>4
@@ -60,6 +69,13 @@ func (d *Digits) SetTBCD(b []byte) bool {
 		return false
 	}
 	d.n = uint8(n)
+	if n <= keyDigits {
+		key := uint64(1)
+		for _, c := range d.b[:n] {
+			key = key*10 + uint64(c-'0')
+		}
+		d.key = key
+	}
 	return true
 }
 
@@ -85,16 +101,10 @@ func (d *Digits) Equal(o *Digits) bool {
 	return d.n == o.n && string(d.b[:d.n]) == string(o.b[:o.n])
 }
 
-// Uint64 packs up to 19 digits into an integer key whose decimal digits,
-// prefixed by the length, identify d uniquely (leading zeros matter in
-// IMSIs and GTs). ok is false for longer strings.
+// Uint64 packs up to 18 digits into an integer key: a 1 followed by the
+// digits, so leading zeros (which matter in IMSIs and GTs) are kept. The
+// key is computed when the digits are stored. ok is false for longer
+// strings and for empty ones.
 func (d *Digits) Uint64() (key uint64, ok bool) {
-	if d.n == 0 || d.n > 18 {
-		return 0, false
-	}
-	key = 1 // sentinel so that "0012" and "12" differ
-	for _, c := range d.b[:d.n] {
-		key = key*10 + uint64(c-'0')
-	}
-	return key, true
+	return d.key, d.key != 0
 }
