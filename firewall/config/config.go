@@ -26,6 +26,45 @@ type Config struct {
 	Velocity Velocity `yaml:"velocity"`
 	Privacy  Privacy  `yaml:"privacy"`
 	Limits   Limits   `yaml:"limits"`
+	// Diameter lists the inline Diameter relays `breakwater run` starts.
+	Diameter []DiameterRelay `yaml:"diameter"`
+	// Admin is the operations endpoint (/healthz, /metrics).
+	Admin Admin `yaml:"admin"`
+	// ShutdownTimeout bounds a graceful stop: draining in-flight
+	// requests and disconnecting peers.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" min:"100ms" max:"10m"`
+}
+
+// DiameterRelay is one inline Diameter relay: peers connect to Listen, and
+// each connection is paired with its own connection to Upstream.
+type DiameterRelay struct {
+	Name Name `yaml:"name,required"`
+	// Listen is where peers (usually interconnect partners) connect.
+	Listen Endpoint `yaml:"listen,required"`
+	// Upstream is the peer on the other side (usually the home DEA/HSS).
+	Upstream Endpoint `yaml:"upstream,required"`
+	// UpstreamSource binds the upstream connection to these local
+	// addresses (several for a multi-homed SCTP association).
+	UpstreamSource Endpoint `yaml:"upstream_source"`
+	// Streams is the number of SCTP streams offered in each direction.
+	Streams int `yaml:"streams" min:"1" max:"1024"`
+	// ConnectTimeout bounds one upstream connection attempt.
+	ConnectTimeout time.Duration `yaml:"connect_timeout" min:"100ms" max:"1m"`
+	// WriteTimeout disconnects a peer that does not take a message for
+	// this long (a slow or stuck reader).
+	WriteTimeout time.Duration `yaml:"write_timeout" min:"100ms" max:"10m"`
+	// RejectResultCode answers rejected requests whose rule names none.
+	RejectResultCode uint32 `yaml:"reject_result_code" min:"1000" max:"5999"`
+	// OriginHost and OriginRealm sign answers Breakwater gives in the home
+	// side's name before the home peer has introduced itself (CEA).
+	OriginHost  string `yaml:"origin_host"`
+	OriginRealm string `yaml:"origin_realm"`
+}
+
+// Admin configures the operations HTTP endpoint.
+type Admin struct {
+	// Listen is host:port; empty disables the endpoint.
+	Listen string `yaml:"listen"`
 }
 
 // Network describes the signaling identity of one operator network.
@@ -80,6 +119,11 @@ const (
 	DefaultMaxSubscribers  = 1 << 20
 	DefaultAnswerTimeout   = 30 * time.Second
 	DefaultMaxMessageBytes = 1 << 16
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultStreams         = 16
+	DefaultConnectTimeout  = 5 * time.Second
+	DefaultWriteTimeout    = 10 * time.Second
+	DefaultRejectResult    = 5012 // DIAMETER_UNABLE_TO_COMPLY
 )
 
 // Load reads and validates a configuration file.
@@ -121,6 +165,30 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Limits.MaxMessageBytes == 0 {
 		c.Limits.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	for i := range c.Diameter {
+		d := &c.Diameter[i]
+		if d.Streams == 0 {
+			d.Streams = DefaultStreams
+		}
+		if d.ConnectTimeout == 0 {
+			d.ConnectTimeout = DefaultConnectTimeout
+		}
+		if d.WriteTimeout == 0 {
+			d.WriteTimeout = DefaultWriteTimeout
+		}
+		if d.RejectResultCode == 0 {
+			d.RejectResultCode = DefaultRejectResult
+		}
+		if d.OriginRealm == "" && len(c.Home.Realms) > 0 {
+			d.OriginRealm = c.Home.Realms[0].Name
+		}
+		if d.OriginHost == "" && d.OriginRealm != "" {
+			d.OriginHost = "breakwater." + d.OriginRealm
+		}
 	}
 }
 

@@ -85,6 +85,24 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		add(i, &p.Network)
 	}
+	relays := map[string]Pos{}
+	listens := map[string]Pos{}
+	for _, d := range c.Diameter {
+		if prev, dup := relays[d.Name.Value]; dup {
+			fail(d.Name.Pos, "relay name %q is already used at line %d", d.Name.Value, prev.Line)
+		}
+		relays[d.Name.Value] = d.Name.Pos
+		if prev, dup := listens[d.Listen.String()]; dup {
+			fail(d.Listen.Pos, "listen address %s is already used at line %d", d.Listen, prev.Line)
+		}
+		listens[d.Listen.String()] = d.Listen.Pos
+		if d.UpstreamSource.Set && d.UpstreamSource.Kind != d.Upstream.Kind {
+			fail(d.UpstreamSource.Pos, "upstream_source is %s but upstream is %s", d.UpstreamSource.Kind, d.Upstream.Kind)
+		}
+		if d.OriginHost == "" || d.OriginRealm == "" {
+			fail(d.Name.Pos, "relay %q: set origin_host and origin_realm (or home.realms): local answers need a Diameter identity", d.Name.Value)
+		}
+	}
 	// Report in file order, as strictyaml.Errors promises.
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Line != errs[j].Line {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"breakwater/firewall/transport"
 	"breakwater/protocols/view"
 
 	"go.yaml.in/yaml/v3"
@@ -128,6 +129,27 @@ func (p *Prefix) UnmarshalStrictYAML(n *yaml.Node) error {
 		pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
 	}
 	p.Prefix, p.Pos = pfx, posOf(n)
+	return nil
+}
+
+// Endpoint is a transport URL: "sctp://10.0.0.1/10.0.0.2:3868" or
+// "tcp://127.0.0.1:3868".
+type Endpoint struct {
+	transport.Address
+	Pos
+	Set bool
+}
+
+func (e *Endpoint) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "a transport URL such as \"sctp://10.0.0.1:3868\" or \"tcp://127.0.0.1:3868\"")
+	if err != nil {
+		return err
+	}
+	a, err := transport.ParseAddress(s)
+	if err != nil {
+		return err
+	}
+	e.Address, e.Pos, e.Set = a, posOf(n), true
 	return nil
 }
 

@@ -82,7 +82,18 @@ func (v *Verdict) Partner() string {
 // Stats counts verdicts. Fields are updated atomically.
 type Stats struct {
 	Judged, Allowed, Dropped, Rejected, Malformed atomic.Uint64
+	// ByKind counts verdicts per protocol, direction (Direction order:
+	// inbound, outbound, unknown) and action (allow, drop, reject).
+	ByKind [view.MAP + 1][3][3]atomic.Uint64
+	// MalformedBy counts malformed messages per protocol.
+	MalformedBy [view.MAP + 1]atomic.Uint64
 }
+
+// Directions names the direction index of Stats.ByKind.
+var Directions = [3]string{"inbound", "outbound", "unknown"}
+
+// Actions names the action index of Stats.ByKind.
+var Actions = [3]rules.Action{rules.Allow, rules.Drop, rules.Reject}
 
 // Engine is safe for concurrent use.
 type Engine struct {
@@ -165,20 +176,48 @@ func (j *Judge) Judge(m *view.Message) Verdict {
 		// An answer cannot be answered; rejecting it means dropping it.
 		v.Action = rules.Drop
 	}
-	e.Stats.Judged.Add(1)
+	e.count(p, m, &v)
+	if v.Action == rules.Allow {
+		e.learn(c)
+	}
+	return v
+}
+
+// count updates the engine's and the rule set's counters.
+func (e *Engine) count(p *Policy, m *view.Message, v *Verdict) {
+	st := &e.Stats
+	st.Judged.Add(1)
+	proto := m.Protocol
+	if proto > view.MAP {
+		proto = view.ProtoUnknown
+	}
 	if m.Malformed != "" {
-		e.Stats.Malformed.Add(1)
+		st.Malformed.Add(1)
+		st.MalformedBy[proto].Add(1)
+	}
+	dir := 2
+	switch {
+	case v.Sender == nil:
+	case v.Sender.Home:
+		dir = 1
+	default:
+		dir = 0
 	}
 	switch v.Action {
 	case rules.Allow:
-		e.Stats.Allowed.Add(1)
-		e.learn(c)
+		st.Allowed.Add(1)
+		st.ByKind[proto][dir][0].Add(1)
 	case rules.Drop:
-		e.Stats.Dropped.Add(1)
+		st.Dropped.Add(1)
+		st.ByKind[proto][dir][1].Add(1)
 	case rules.Reject:
-		e.Stats.Rejected.Add(1)
+		st.Rejected.Add(1)
+		st.ByKind[proto][dir][2].Add(1)
 	}
-	return v
+	p.Rules.Hit(v.Rule)
+	for i := 0; i < v.NLog; i++ {
+		p.Rules.Hit(v.Logged[i])
+	}
 }
 
 // Describe renders a verdict for logs (allocates; not for the hot path).

@@ -142,6 +142,8 @@ type Rule struct {
 	Expr string
 	// Match reports whether the rule applies to the message in c.
 	Match func(c *Context) bool
+	// Index is the rule's position in its Set (for hit counters).
+	Index int
 }
 
 // AppliesTo reports whether the rule is evaluated for protocol p.

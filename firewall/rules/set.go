@@ -1,8 +1,10 @@
 package rules
 
 import (
-	"breakwater/protocols/view"
+	"sync/atomic"
 	"time"
+
+	"breakwater/protocols/view"
 )
 
 // MaxLogged bounds how many "log" hits one verdict records.
@@ -34,6 +36,10 @@ type Set struct {
 	// Source is the rule file, "" for the baseline alone.
 	Source string
 
+	// hits counts decisions and log hits per rule; the last slot counts
+	// the default rule.
+	hits []atomic.Uint64
+
 	// index holds, per protocol and sender kind, the rules to evaluate.
 	index [view.MAP + 1][3][]*Rule
 }
@@ -58,10 +64,12 @@ func NewSet(rs []*Rule) *Set {
 	for _, tier := range []Tier{TierGuard, TierCustom, TierBaseline} {
 		for _, r := range rs {
 			if r.Tier == tier {
+				r.Index = len(s.Rules)
 				s.Rules = append(s.Rules, r)
 			}
 		}
 	}
+	s.hits = make([]atomic.Uint64, len(s.Rules)+1)
 	for p := view.ProtoUnknown; p <= view.MAP; p++ {
 		for k, kind := range senderKinds {
 			for _, r := range s.Rules {
@@ -97,6 +105,28 @@ func (s *Set) Evaluate(c *Context) Result {
 	}
 	res.Action, res.Rule = Allow, DefaultRule
 	return res
+}
+
+// Hit counts a decision (or log hit) by r, a rule of this set or DefaultRule.
+func (s *Set) Hit(r *Rule) {
+	if r == DefaultRule {
+		s.hits[len(s.Rules)].Add(1)
+		return
+	}
+	if r.Index < len(s.Rules) && s.Rules[r.Index] == r {
+		s.hits[r.Index].Add(1)
+	}
+}
+
+// Hits returns the count for r (DefaultRule included).
+func (s *Set) Hits(r *Rule) uint64 {
+	if r == DefaultRule {
+		return s.hits[len(s.Rules)].Load()
+	}
+	if r.Index < len(s.Rules) && s.Rules[r.Index] == r {
+		return s.hits[r.Index].Load()
+	}
+	return 0
 }
 
 // Find returns the enabled rule with that id, or nil.

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// kvmUsable reports whether /dev/kvm can be opened and speaks the stable
+// KVM API (version 12). QEMU still gets "-accel tcg" as a fallback after
+// "-accel kvm", in case creating the VM fails anyway.
+func kvmUsable() bool {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	const kvmGetAPIVersion = 0xAE00
+	v, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), kvmGetAPIVersion, 0)
+	return errno == 0 && v == 12
+}
+
+// accelArgs returns QEMU's -accel options for the -accel flag value.
+func accelArgs(mode string) ([]string, error) {
+	switch mode {
+	case "auto":
+		if kvmUsable() {
+			return []string{"-accel", "kvm", "-accel", "tcg"}, nil
+		}
+		return []string{"-accel", "tcg"}, nil
+	case "kvm":
+		return []string{"-accel", "kvm"}, nil
+	case "tcg":
+		return []string{"-accel", "tcg"}, nil
+	}
+	return nil, fmt.Errorf("-accel %q: want auto, kvm or tcg", mode)
+}
+
+// binResult is what the console said about one test binary.
+type binResult struct {
+	name                    string
+	begun, ended            bool
+	exit                    int
+	passed, failed, skipped int // top-level tests
+	start, stop             float64
+}
+
+// consoleState follows the serial console line by line.
+type consoleState struct {
+	mu         sync.Mutex
+	t0         time.Time
+	initAt     time.Duration
+	kernelRel  string
+	hypervisor string
+	setupFail  string
+	panicLine  string
+	done       bool
+	current    *binResult
+	results    map[string]*binResult
+	qemuErr    bytes.Buffer
+}
+
+var (
+	reEnd    = regexp.MustCompile(`=== VMTEST END (\S+) EXIT (\d+)(?: START (\S+) STOP (\S+))?`)
+	reBegin  = regexp.MustCompile(`=== VMTEST BEGIN (\S+)`)
+	reInit   = regexp.MustCompile(`=== VMTEST INIT kernel (\S+)`)
+	reResult = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): `)
+	reHyper  = regexp.MustCompile(`Hypervisor detected: (\S+)`)
+)
+
+func newConsoleState(names []string) *consoleState {
+	s := &consoleState{results: map[string]*binResult{}, t0: time.Now()}
+	for _, n := range names {
+		s.results[n] = &binResult{name: n}
+	}
+	return s
+}
+
+func (s *consoleState) line(l string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case strings.Contains(l, "Kernel panic - not syncing"):
+		if s.panicLine == "" {
+			s.panicLine = strings.TrimSpace(l)
+		}
+	case reHyper.MatchString(l):
+		s.hypervisor = reHyper.FindStringSubmatch(l)[1]
+	}
+	i := strings.Index(l, "=== VMTEST ")
+	if i < 0 {
+		if s.current != nil {
+			if m := reResult.FindStringSubmatch(l); m != nil {
+				switch m[1] {
+				case "PASS":
+					s.current.passed++
+				case "FAIL":
+					s.current.failed++
+				case "SKIP":
+					s.current.skipped++
+				}
+			}
+		}
+		return
+	}
+	mk := l[i:]
+	switch {
+	case strings.HasPrefix(mk, markInit):
+		s.initAt = time.Since(s.t0)
+		if m := reInit.FindStringSubmatch(mk); m != nil {
+			s.kernelRel = m[1]
+		}
+	case strings.HasPrefix(mk, markFail):
+		if s.setupFail == "" {
+			s.setupFail = strings.TrimSpace(strings.TrimPrefix(mk, markFail))
+		}
+	case strings.HasPrefix(mk, markBegin):
+		if m := reBegin.FindStringSubmatch(mk); m != nil {
+			r := s.results[m[1]]
+			if r == nil {
+				r = &binResult{name: m[1]}
+				s.results[m[1]] = r
+			}
+			r.begun = true
+			s.current = r
+		}
+	case strings.HasPrefix(mk, markEnd):
+		if m := reEnd.FindStringSubmatch(mk); m != nil {
+			if r := s.results[m[1]]; r != nil {
+				r.ended = true
+				r.exit, _ = strconv.Atoi(m[2])
+				r.start, _ = strconv.ParseFloat(m[3], 64)
+				r.stop, _ = strconv.ParseFloat(m[4], 64)
+			}
+		}
+		s.current = nil
+	case strings.HasPrefix(mk, markDone):
+		s.done = true
+	}
+}
+
+// lineWriter calls fn for each complete line written to it (without the
+// line end and carriage returns).
+type lineWriter struct {
+	mu  sync.Mutex
+	buf []byte
+	fn  func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.fn(strings.TrimRight(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.fn(strings.TrimRight(string(w.buf), "\r"))
+		w.buf = nil
+	}
+}
+
+// vmConfig is how to boot.
+type vmConfig struct {
+	vmlinuz, initrd string
+	memMB, smp      int
+	accel           []string
+	appendArgs      string
+	timeout         time.Duration
+	interactive     bool
+	log             io.Writer // full console log
+	stdout          io.Writer // where console lines are echoed
+}
+
+func qemuArgs(c vmConfig) []string {
+	cmdline := "console=ttyS0 quiet panic=-1 oops=panic rdinit=/init mitigations=off"
+	if c.appendArgs != "" {
+		cmdline += " " + c.appendArgs
+	}
+	args := []string{"-machine", "q35", "-cpu", "max"}
+	args = append(args, c.accel...)
+	args = append(args,
+		"-m", strconv.Itoa(c.memMB), "-smp", strconv.Itoa(c.smp),
+		"-nographic", "-no-reboot", "-nic", "none",
+		"-kernel", c.vmlinuz, "-initrd", c.initrd,
+		"-append", cmdline)
+	return args
+}
+
+// errTimeout and errInterrupted are returned by boot when the VM was
+// killed.
+var (
+	errTimeout     = errors.New("timeout")
+	errInterrupted = errors.New("interrupted")
+)
+
+// boot runs QEMU to completion, feeding every console line to st.
+func boot(ctx context.Context, c vmConfig, st *consoleState) error {
+	if c.timeout > 0 && !c.interactive {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errTimeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", qemuArgs(c)...)
+	cmd.WaitDelay = 5 * time.Second
+	// Own process group: a terminal's Ctrl-C reaches us, and we kill QEMU.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.interactive}
+	out := &lineWriter{fn: func(l string) {
+		fmt.Fprintln(c.log, l)
+		if !c.interactive {
+			fmt.Fprintln(c.stdout, "vm| "+l)
+		}
+		st.line(l)
+	}}
+	errw := &lineWriter{fn: func(l string) {
+		fmt.Fprintln(c.log, "qemu: "+l)
+		fmt.Fprintln(os.Stderr, "qemu: "+l)
+		st.mu.Lock()
+		st.qemuErr.WriteString(l + "\n")
+		st.mu.Unlock()
+	}}
+	if c.interactive {
+		cmd.Stdin = os.Stdin
+		cmd.Stdout = io.MultiWriter(os.Stdout, out)
+	} else {
+		cmd.Stdout = out
+	}
+	cmd.Stderr = errw
+	st.t0 = time.Now()
+	err := cmd.Run()
+	out.flush()
+	errw.flush()
+	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errTimeout) {
+			return errTimeout
+		}
+		return errInterrupted
+	}
+	if err != nil {
+		return fmt.Errorf("qemu-system-x86_64: %w", err)
+	}
+	return nil
+}
