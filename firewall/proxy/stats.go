@@ -4,11 +4,11 @@ import "sync/atomic"
 
 // Local answer reasons, for counters and logs.
 const (
-	answerRejected      = iota // the engine rejected the request
-	answerUnavailable          // the other side is down or shutting down (3002)
-	answerWatchdog             // DWA given while the upstream is down
-	answerDisconnect           // DPA given while the upstream is down
-	answerOversized            // the request exceeded the maximum size
+	answerRejected    = iota // the engine rejected the request
+	answerUnavailable        // the other side is down or shutting down (3002)
+	answerWatchdog           // DWA given while the upstream is down
+	answerDisconnect         // DPA given while the upstream is down
+	answerOversized          // the request exceeded the maximum size
 	numAnswerReasons
 )
 
@@ -17,13 +17,13 @@ var AnswerReasons = [numAnswerReasons]string{"rejected", "unavailable", "watchdo
 
 // RelayStats counts what a relay did. Fields are updated atomically.
 type RelayStats struct {
-	Accepted, Refused         atomic.Uint64 // connections accepted / refused (unknown source)
-	ActivePairs, UpstreamUp   atomic.Int64  // connection pairs now / of which the upstream is up
-	UpstreamConnects          atomic.Uint64 // successful upstream connections
-	UpstreamFailures          atomic.Uint64 // failed upstream connection attempts
-	FramingErrors, Oversized  atomic.Uint64
-	WriteTimeouts             atomic.Uint64 // peers disconnected for not reading
-	ToUpstream, ToPeer        atomic.Uint64 // messages relayed in each direction
-	LocalAnswers              [numAnswerReasons]atomic.Uint64
-	Blocked                   atomic.Uint64 // messages rejected or dropped by the engine
+	Accepted, Refused        atomic.Uint64 // connections accepted / refused (unknown source)
+	ActivePairs, UpstreamUp  atomic.Int64  // connection pairs now / of which the upstream is up
+	UpstreamConnects         atomic.Uint64 // successful upstream connections
+	UpstreamFailures         atomic.Uint64 // failed upstream connection attempts
+	FramingErrors, Oversized atomic.Uint64
+	WriteTimeouts            atomic.Uint64 // peers disconnected for not reading
+	ToUpstream, ToPeer       atomic.Uint64 // messages relayed in each direction
+	LocalAnswers             [numAnswerReasons]atomic.Uint64
+	Blocked                  atomic.Uint64 // messages rejected or dropped by the engine
 }
