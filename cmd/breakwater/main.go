@@ -26,6 +26,7 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"run", "run inline: relay and filter signaling per the configuration", runInline},
 		{"replay", "judge the signaling messages of pcap/pcapng captures", runReplay},
 		{"rules", "check, list and document rules (rules check|list|vars)", runRules},
 		{"config", "validate a configuration file (config check -c FILE)", runConfig},

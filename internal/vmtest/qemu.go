@@ -17,8 +17,9 @@ import (
 )
 
 // kvmUsable reports whether /dev/kvm can be opened and speaks the stable
-// KVM API (version 12). QEMU still gets "-accel tcg" as a fallback after
-// "-accel kvm", in case creating the VM fails anyway.
+// KVM API (version 12). That is no proof that a VM will run: on some
+// nested hosts QEMU aborts setting MSRs or the guest never starts, so a KVM
+// boot that does not reach /init in time is retried with TCG.
 func kvmUsable() bool {
 	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
 	if err != nil {
@@ -30,18 +31,16 @@ func kvmUsable() bool {
 	return errno == 0 && v == 12
 }
 
-// accelArgs returns QEMU's -accel options for the -accel flag value.
-func accelArgs(mode string) ([]string, error) {
+// accelPlan returns the accelerators to try in order for the -accel flag.
+func accelPlan(mode string) ([]string, error) {
 	switch mode {
 	case "auto":
 		if kvmUsable() {
-			return []string{"-accel", "kvm", "-accel", "tcg"}, nil
+			return []string{"kvm", "tcg"}, nil
 		}
-		return []string{"-accel", "tcg"}, nil
-	case "kvm":
-		return []string{"-accel", "kvm"}, nil
-	case "tcg":
-		return []string{"-accel", "tcg"}, nil
+		return []string{"tcg"}, nil
+	case "kvm", "tcg":
+		return []string{mode}, nil
 	}
 	return nil, fmt.Errorf("-accel %q: want auto, kvm or tcg", mode)
 }
@@ -61,7 +60,6 @@ type consoleState struct {
 	t0         time.Time
 	initAt     time.Duration
 	kernelRel  string
-	hypervisor string
 	setupFail  string
 	panicLine  string
 	done       bool
@@ -75,7 +73,8 @@ var (
 	reBegin  = regexp.MustCompile(`=== VMTEST BEGIN (\S+)`)
 	reInit   = regexp.MustCompile(`=== VMTEST INIT kernel (\S+)`)
 	reResult = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): `)
-	reHyper  = regexp.MustCompile(`Hypervisor detected: (\S+)`)
+	// Terminal control sequences SeaBIOS and QEMU write to the console.
+	reEscape = regexp.MustCompile(`\x1b(?:\[[0-9;?]*[A-Za-z]|[A-Za-z])`)
 )
 
 func newConsoleState(names []string) *consoleState {
@@ -86,16 +85,17 @@ func newConsoleState(names []string) *consoleState {
 	return s
 }
 
+func (s *consoleState) initSeen() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.initAt != 0
+}
+
 func (s *consoleState) line(l string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case strings.Contains(l, "Kernel panic - not syncing"):
-		if s.panicLine == "" {
-			s.panicLine = strings.TrimSpace(l)
-		}
-	case reHyper.MatchString(l):
-		s.hypervisor = reHyper.FindStringSubmatch(l)[1]
+	if strings.Contains(l, "Kernel panic - not syncing") && s.panicLine == "" {
+		s.panicLine = strings.TrimSpace(l)
 	}
 	i := strings.Index(l, "=== VMTEST ")
 	if i < 0 {
@@ -183,12 +183,13 @@ func (w *lineWriter) flush() {
 
 // vmConfig is how to boot.
 type vmConfig struct {
-	vmlinuz, initrd string
-	memMB, smp      int
-	accel           []string
-	appendArgs      string
-	timeout         time.Duration
-	interactive     bool
+	kernel, initrd string
+	memMB, smp     int
+	accel          string // kvm or tcg
+	appendArgs     string
+	timeout        time.Duration
+	initDeadline   time.Duration // 0: none; else kill QEMU if /init has not started by then
+	interactive    bool
 	log             io.Writer // full console log
 	stdout          io.Writer // where console lines are echoed
 }
@@ -198,35 +199,43 @@ func qemuArgs(c vmConfig) []string {
 	if c.appendArgs != "" {
 		cmdline += " " + c.appendArgs
 	}
-	args := []string{"-machine", "q35", "-cpu", "max"}
-	args = append(args, c.accel...)
-	args = append(args,
+	return []string{"-machine", "q35", "-cpu", "max", "-accel", c.accel,
 		"-m", strconv.Itoa(c.memMB), "-smp", strconv.Itoa(c.smp),
 		"-nographic", "-no-reboot", "-nic", "none",
-		"-kernel", c.vmlinuz, "-initrd", c.initrd,
-		"-append", cmdline)
-	return args
+		"-kernel", c.kernel, "-initrd", c.initrd,
+		"-append", cmdline}
 }
 
-// errTimeout and errInterrupted are returned by boot when the VM was
-// killed.
+// Errors boot returns when it killed the VM.
 var (
 	errTimeout     = errors.New("timeout")
+	errNoInit      = errors.New("/init did not start in time")
 	errInterrupted = errors.New("interrupted")
 )
 
 // boot runs QEMU to completion, feeding every console line to st.
-func boot(ctx context.Context, c vmConfig, st *consoleState) error {
+func boot(parent context.Context, c vmConfig, st *consoleState) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
 	if c.timeout > 0 && !c.interactive {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errTimeout)
-		defer cancel()
+		t := time.AfterFunc(c.timeout, func() { cancel(errTimeout) })
+		defer t.Stop()
+	}
+	if c.initDeadline > 0 {
+		t := time.AfterFunc(c.initDeadline, func() {
+			if !st.initSeen() {
+				cancel(errNoInit)
+			}
+		})
+		defer t.Stop()
 	}
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", qemuArgs(c)...)
 	cmd.WaitDelay = 5 * time.Second
-	// Own process group: a terminal's Ctrl-C reaches us, and we kill QEMU.
+	// Own process group unless interactive: a terminal's Ctrl-C reaches us
+	// only, and we kill QEMU.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !c.interactive}
 	out := &lineWriter{fn: func(l string) {
+		l = reEscape.ReplaceAllString(l, "")
 		fmt.Fprintln(c.log, l)
 		if !c.interactive {
 			fmt.Fprintln(c.stdout, "vm| "+l)
@@ -252,10 +261,10 @@ func boot(ctx context.Context, c vmConfig, st *consoleState) error {
 	out.flush()
 	errw.flush()
 	if ctx.Err() != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, errTimeout) {
-			return errTimeout
+		if parent.Err() != nil {
+			return errInterrupted
 		}
-		return errInterrupted
+		return context.Cause(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("qemu-system-x86_64: %w", err)

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"breakwater/firewall/admin"
+	"breakwater/firewall/config"
+	"breakwater/firewall/engine"
+	"breakwater/firewall/proxy"
+)
+
+// runInline is `breakwater run`: the inline firewall.
+func runInline(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "run -c CONFIG [--log-format text|json] [--log-level debug|info|warn|error]", stderr)
+	cfgPath := fs.String("c", "", "configuration `file` (required)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usageError{"-c CONFIG is required"}
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, *cfgPath, log, nil)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("unknown log level %q: use debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q: use text or json", format)
+}
+
+// running is what serve started, for tests to find bound addresses.
+type running struct {
+	relays []*proxy.DiameterRelay
+	admin  *admin.Server
+}
+
+// serve starts every configured relay and the admin endpoint, runs until
+// ctx ends, then shuts down gracefully within shutdown_timeout.
+func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<- *running) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	policy, err := engine.NewPolicy(cfg, "")
+	if err != nil {
+		return err
+	}
+	if len(cfg.Diameter) == 0 {
+		return fmt.Errorf("%s: no relays configured: add a diameter: section (see README, \"Running inline\")", cfg.Path)
+	}
+	eng := engine.New(policy, engine.NewMemoryState(cfg))
+	rn := &running{}
+	var startErr error
+	for _, d := range cfg.Diameter {
+		r := proxy.NewDiameterRelay(relayConfig(cfg, d), eng, log)
+		if err := r.Start(); err != nil {
+			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, d.Listen.Line, d.Name.Value, err)
+			break
+		}
+		rn.relays = append(rn.relays, r)
+	}
+	if startErr == nil && cfg.Admin.Listen != "" {
+		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng, Relays: rn.relays, Log: log})
+		if err := rn.admin.Start(); err != nil {
+			startErr = err
+		}
+	}
+	if startErr == nil {
+		log.Info("breakwater running", "version", version, "policy", policy.Version(),
+			"relays", len(rn.relays), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
+		if started != nil {
+			started <- rn
+		}
+		<-ctx.Done()
+		log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []string
+	for _, r := range rn.relays {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Shutdown(sctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if rn.admin != nil {
+		rn.admin.Shutdown(sctx)
+	}
+	if startErr != nil {
+		return startErr
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func relayConfig(cfg *config.Config, d config.DiameterRelay) proxy.Config {
+	c := proxy.Config{
+		Name:             d.Name.Value,
+		Listen:           d.Listen.Address,
+		Upstream:         d.Upstream.Address,
+		Streams:          uint16(d.Streams),
+		ConnectTimeout:   d.ConnectTimeout,
+		WriteTimeout:     d.WriteTimeout,
+		MaxMessage:       cfg.Limits.MaxMessageBytes,
+		RejectResultCode: d.RejectResultCode,
+		OriginHost:       d.OriginHost,
+		OriginRealm:      d.OriginRealm,
+	}
+	if d.UpstreamSource.Set {
+		c.UpstreamSource = d.UpstreamSource.IPs
+	}
+	return c
+}
+

@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"breakwater/firewall/engine"
+	"breakwater/firewall/proxy"
+	"breakwater/firewall/rules"
+	"breakwater/protocols/view"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// collector turns the engine's and relays' atomic counters into metrics
+// at scrape time.
+type collector struct {
+	version string
+	eng     *engine.Engine
+	relays  []*proxy.DiameterRelay
+}
+
+func newCollector(version string, eng *engine.Engine, relays []*proxy.DiameterRelay) *collector {
+	return &collector{version: version, eng: eng, relays: relays}
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("breakwater_"+name, help, labels, nil)
+}
+
+var (
+	buildInfo   = desc("build_info", "Breakwater version.", "version")
+	policyInfo  = desc("policy_info", "The rule set in force (baseline version + rule-file hash).", "version")
+	messages    = desc("messages_total", "Signaling messages judged, by protocol, direction and verdict.", "protocol", "direction", "verdict")
+	malformed   = desc("malformed_total", "Messages that could not be parsed completely, by protocol.", "protocol")
+	ruleHits    = desc("rule_hits_total", "Decisions and log hits per rule of the rule set in force.", "rule", "category", "action")
+	locations   = desc("subscriber_locations", "Subscribers whose location the Cat 3 state holds.")
+	pending     = desc("pending_location_updates", "Location updates waiting for their confirming answer.")
+	accepted    = desc("diameter_connections_accepted_total", "Peer connections accepted.", "relay")
+	refused     = desc("diameter_connections_refused_total", "Peer connections refused (unknown source).", "relay")
+	pairs       = desc("diameter_connection_pairs", "Peer connections now open (each with its upstream).", "relay")
+	upstreamUp  = desc("diameter_upstream_connections_up", "Paired upstream connections now up.", "relay")
+	connects    = desc("diameter_upstream_connects_total", "Upstream connections established (initial and reconnects).", "relay")
+	failures    = desc("diameter_upstream_failures_total", "Failed upstream connection attempts.", "relay")
+	relayed     = desc("diameter_relayed_total", "Messages relayed, by direction.", "relay", "direction")
+	answers     = desc("diameter_local_answers_total", "Answers Breakwater gave in a peer's name, by reason.", "relay", "reason")
+	blocked     = desc("diameter_blocked_total", "Messages the engine rejected or dropped.", "relay")
+	framing     = desc("diameter_framing_errors_total", "Connections closed because their bytes were not Diameter.", "relay")
+	oversized   = desc("diameter_oversized_total", "Messages larger than limits.max_message_bytes.", "relay")
+	writeStalls = desc("diameter_write_timeouts_total", "Connections closed because the other side stopped reading.", "relay")
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
+		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls} {
+		ch <- d
+	}
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v uint64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v int64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	gauge(ch, buildInfo, 1, c.version)
+	if c.eng == nil {
+		return
+	}
+	p := c.eng.Policy()
+	gauge(ch, policyInfo, 1, p.Version())
+	st := &c.eng.Stats
+	for proto := view.ProtoUnknown; proto <= view.MAP; proto++ {
+		for d, dir := range engine.Directions {
+			for a, act := range engine.Actions {
+				if n := st.ByKind[proto][d][a].Load(); n > 0 {
+					counter(ch, messages, n, proto.String(), dir, act.String())
+				}
+			}
+		}
+		if proto != view.ProtoUnknown {
+			counter(ch, malformed, st.MalformedBy[proto].Load(), proto.String())
+		}
+	}
+	for _, r := range p.Rules.Rules {
+		counter(ch, ruleHits, p.Rules.Hits(r), r.ID, string(r.Category), r.Action.String())
+	}
+	def := rules.DefaultRule
+	counter(ch, ruleHits, p.Rules.Hits(def), def.ID, string(def.Category), def.Action.String())
+	locs, pend := c.eng.State().Len()
+	gauge(ch, locations, int64(locs))
+	gauge(ch, pending, int64(pend))
+	for _, r := range c.relays {
+		n, s := r.Name(), &r.Stats
+		counter(ch, accepted, s.Accepted.Load(), n)
+		counter(ch, refused, s.Refused.Load(), n)
+		gauge(ch, pairs, s.ActivePairs.Load(), n)
+		gauge(ch, upstreamUp, s.UpstreamUp.Load(), n)
+		counter(ch, connects, s.UpstreamConnects.Load(), n)
+		counter(ch, failures, s.UpstreamFailures.Load(), n)
+		counter(ch, relayed, s.ToUpstream.Load(), n, "to_upstream")
+		counter(ch, relayed, s.ToPeer.Load(), n, "to_peer")
+		for i, reason := range proxy.AnswerReasons {
+			counter(ch, answers, s.LocalAnswers[i].Load(), n, reason)
+		}
+		counter(ch, blocked, s.Blocked.Load(), n)
+		counter(ch, framing, s.FramingErrors.Load(), n)
+		counter(ch, oversized, s.Oversized.Load(), n)
+		counter(ch, writeStalls, s.WriteTimeouts.Load(), n)
+	}
+}
