@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +25,7 @@ func runInline(args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("c", "", "configuration `file` (required)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for performance work)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
@@ -32,6 +35,17 @@ func runInline(args []string, stdout, stderr io.Writer) error {
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -147,4 +161,3 @@ func relayConfig(cfg *config.Config, d config.DiameterRelay) proxy.Config {
 	}
 	return c
 }
-

@@ -151,6 +151,7 @@ func (p *pair) fromPeer(rd *reader, m transport.Message) error {
 	switch verdict.Action {
 	case rules.Reject:
 		p.r.Stats.Blocked.Add(1)
+		p.r.block.record(v, &verdict)
 		p.answerPeer(rd, m, p.resultCode(&verdict), answerRejected)
 		if v.Code == diameter.CmdCapabilitiesExchange {
 			return errors.New("capabilities exchange rejected by rule " + verdict.Rule.ID)
@@ -158,6 +159,7 @@ func (p *pair) fromPeer(rd *reader, m transport.Message) error {
 		return nil
 	case rules.Drop:
 		p.r.Stats.Blocked.Add(1)
+		p.r.block.record(v, &verdict)
 		return nil
 	}
 	return p.forwardToUpstream(rd, m)
@@ -355,10 +357,12 @@ func (p *pair) fromUpstream(rd *reader, up *endpoint, m transport.Message) {
 	switch verdict.Action {
 	case rules.Reject:
 		p.r.Stats.Blocked.Add(1)
+		p.r.block.record(v, &verdict)
 		p.answerUpstream(rd, up, m, p.resultCode(&verdict), answerRejected)
 		return
 	case rules.Drop:
 		p.r.Stats.Blocked.Add(1)
+		p.r.block.record(v, &verdict)
 		return
 	}
 	hbh := uint32(v.Transaction)

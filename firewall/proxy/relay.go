@@ -38,6 +38,7 @@ type DiameterRelay struct {
 	log   *slog.Logger
 	ln    transport.Listener
 	Stats RelayStats
+	block *blockLog
 
 	mu       sync.Mutex
 	pairs    map[*pair]struct{}
@@ -64,9 +65,11 @@ func (r *DiameterRelay) transportOptions(local []netip.Addr) transport.Options {
 
 // NewDiameterRelay prepares a relay; Start opens its listener.
 func NewDiameterRelay(cfg Config, eng *engine.Engine, log *slog.Logger) *DiameterRelay {
+	l := log.With("relay", cfg.Name)
 	return &DiameterRelay{
 		cfg: cfg, eng: eng,
-		log:      log.With("relay", cfg.Name),
+		log:      l,
+		block:    &blockLog{log: l, perSecond: 20},
 		pairs:    map[*pair]struct{}{},
 		stopTick: make(chan struct{}),
 	}

@@ -13,6 +13,7 @@ import (
 
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/rules"
 	"breakwater/firewall/transport"
 	"breakwater/internal/diampeer"
 	"breakwater/protocols/diameter"
@@ -461,3 +462,30 @@ func TestRelayNoAllocationPerMessage(t *testing.T) {
 		t.Errorf("rejected IDR answered locally: %v allocations per round trip", n)
 	}
 }
+
+func TestBlockLogIsRateLimited(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	b := &blockLog{log: slog.New(slog.NewTextHandler(w, nil)), perSecond: 3}
+	v := engine.Verdict{Action: 3, Rule: &rules.Rule{ID: "X", Category: "2"}}
+	m := &view.Message{Op: "IDR"}
+	for i := 0; i < 10; i++ {
+		b.record(m, &v)
+	}
+	mu.Lock()
+	lines := strings.Count(out.String(), "\n")
+	mu.Unlock()
+	if lines != 3 {
+		t.Fatalf("%d lines for 10 blocked messages in one second, want 3", lines)
+	}
+	b.window-- // a new second
+	b.record(m, &v)
+	if !strings.Contains(out.String(), "lines_held_back=7") {
+		t.Fatalf("held-back count not reported:\n%s", out.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

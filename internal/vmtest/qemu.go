@@ -56,16 +56,15 @@ type binResult struct {
 
 // consoleState follows the serial console line by line.
 type consoleState struct {
-	mu         sync.Mutex
-	t0         time.Time
-	initAt     time.Duration
-	kernelRel  string
-	setupFail  string
-	panicLine  string
-	done       bool
-	current    *binResult
-	results    map[string]*binResult
-	qemuErr    bytes.Buffer
+	mu        sync.Mutex
+	t0        time.Time
+	initAt    time.Duration
+	kernelRel string
+	setupFail string
+	panicLine string
+	done      bool
+	current   *binResult
+	results   map[string]*binResult
 }
 
 var (
@@ -77,8 +76,8 @@ var (
 	reEscape = regexp.MustCompile(`\x1b(?:\[[0-9;?]*[A-Za-z]|[A-Za-z])`)
 )
 
-func newConsoleState(names []string) *consoleState {
-	s := &consoleState{results: map[string]*binResult{}, t0: time.Now()}
+func newConsoleState(kernelRel string, names []string) *consoleState {
+	s := &consoleState{results: map[string]*binResult{}, t0: time.Now(), kernelRel: kernelRel}
 	for _, n := range names {
 		s.results[n] = &binResult{name: n}
 	}
@@ -94,8 +93,8 @@ func (s *consoleState) initSeen() bool {
 func (s *consoleState) line(l string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if strings.Contains(l, "Kernel panic - not syncing") && s.panicLine == "" {
-		s.panicLine = strings.TrimSpace(l)
+	if i := strings.Index(l, "Kernel panic - not syncing"); i >= 0 && s.panicLine == "" {
+		s.panicLine = strings.TrimSpace(l[i:])
 	}
 	i := strings.Index(l, "=== VMTEST ")
 	if i < 0 {
@@ -190,8 +189,9 @@ type vmConfig struct {
 	timeout        time.Duration
 	initDeadline   time.Duration // 0: none; else kill QEMU if /init has not started by then
 	interactive    bool
-	log             io.Writer // full console log
-	stdout          io.Writer // where console lines are echoed
+	quietStderr    *bytes.Buffer // if set, QEMU's stderr goes here instead of being printed
+	log            io.Writer     // full console log
+	stdout         io.Writer     // where console lines are echoed
 }
 
 func qemuArgs(c vmConfig) []string {
@@ -244,10 +244,11 @@ func boot(parent context.Context, c vmConfig, st *consoleState) error {
 	}}
 	errw := &lineWriter{fn: func(l string) {
 		fmt.Fprintln(c.log, "qemu: "+l)
-		fmt.Fprintln(os.Stderr, "qemu: "+l)
-		st.mu.Lock()
-		st.qemuErr.WriteString(l + "\n")
-		st.mu.Unlock()
+		if c.quietStderr != nil {
+			c.quietStderr.WriteString(l + "\n")
+		} else {
+			fmt.Fprintln(os.Stderr, "qemu: "+l)
+		}
 	}}
 	if c.interactive {
 		cmd.Stdin = os.Stdin

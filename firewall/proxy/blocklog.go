@@ -1,0 +1,49 @@
+package proxy
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"breakwater/firewall/engine"
+	"breakwater/protocols/view"
+)
+
+// blockLog writes one line per blocked message, at most perSecond lines a
+// second, so that an attack flood cannot flood the log too; how many lines
+// were held back is said on the next line written. (The audit log, not
+// this, is the complete record.)
+type blockLog struct {
+	log        *slog.Logger
+	perSecond  int
+	mu         sync.Mutex
+	window     int64 // unix second of the current window
+	written    int
+	suppressed int
+}
+
+func (b *blockLog) record(m *view.Message, v *engine.Verdict) {
+	now := time.Now().Unix()
+	b.mu.Lock()
+	if now != b.window {
+		b.window, b.written = now, 0
+	}
+	if b.written >= b.perSecond {
+		b.suppressed++
+		b.mu.Unlock()
+		return
+	}
+	b.written++
+	held := b.suppressed
+	b.suppressed = 0
+	b.mu.Unlock()
+	attrs := []any{"verdict", v.Action.String(), "rule", v.Rule.ID, "category", string(v.Rule.Category),
+		"op", m.Op, "code", m.Code, "app", m.App, "direction", v.Direction(), "partner", v.Partner(), "src", m.Src.String()}
+	if m.Malformed != "" {
+		attrs = append(attrs, "malformed", m.Malformed)
+	}
+	if held > 0 {
+		attrs = append(attrs, "lines_held_back", held)
+	}
+	b.log.Info("blocked", attrs...)
+}
