@@ -18,7 +18,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # packet crafters (scapy).
 APT_PACKAGES := tshark python3-scapy
 
-.PHONY: all build demo test deps apt-deps go-deps vet staticcheck unit-test \
+.PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz bench-go clean
 
 all: build
@@ -28,6 +28,19 @@ build: go-deps
 
 demo: build
 	./$(BIN) replay -c testvectors/config.yaml testvectors/diameter/scenarios.pcap
+
+# Breakwater inline on loopback between a lab HSS and a lab partner MME.
+demo-inline: build
+	CGO_ENABLED=0 $(GO) build -o bin/diampeer ./cmd/diampeer
+	@set -e; trap 'kill $$hss $$bw 2>/dev/null; wait 2>/dev/null' EXIT; \
+	bin/diampeer hss -listen tcp://127.0.0.1:3869 > bin/demo-hss.log 2>&1 & hss=$$!; \
+	./$(BIN) run -c testvectors/inline.yaml > bin/demo-breakwater.log 2>&1 & bw=$$!; \
+	sleep 1; \
+	echo "== the partner's MME (127.0.0.2) through Breakwater:"; \
+	bin/diampeer partner -connect tcp://127.0.0.1:3868 -from 127.0.0.2 -send cer,ulr,idr,dwr; \
+	echo "== what the home HSS received:"; sleep 0.3; cat bin/demo-hss.log; \
+	echo "== Breakwater's verdict log:"; grep -E 'msg=blocked' bin/demo-breakwater.log || true; \
+	echo "== metrics:"; (curl -s 127.0.0.1:9090/metrics || wget -qO- 127.0.0.1:9090/metrics) | grep -E '^breakwater_(messages_total|diameter_local_answers_total\{reason="rejected")' || true
 
 test: deps vet staticcheck check-generated unit-test
 

@@ -101,7 +101,7 @@ func TestServeRelaysAndReports(t *testing.T) {
 	for path, want := range map[string]string{
 		"/healthz": "ok",
 		"/readyz":  "ready",
-		"/metrics": `breakwater_rule_hits_total{action="reject",category="2",rule="DIA-C2-HSS-HOME-IMSI"} 1`,
+		"/metrics": `breakwater_rule_hits_total{action="reject",category="2",rule="DIA-C2-IDR-LOCATION"} 1`,
 	} {
 		resp, err := http.Get(base + path)
 		if err != nil {

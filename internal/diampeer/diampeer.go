@@ -208,6 +208,11 @@ func (c *Client) S6a(b *diameter.Builder, code uint32, imsi, destRealm, visitedP
 			b.Bytes(diameter.AVPVisitedPLMNID, diameter.Vendor3GPP, diameter.AVPFlagMandatory, enc[:])
 		}
 	}
+	if code == diameter.CmdInsertSubscriberData {
+		// IDR-Flags: EPS Location Information Request | Current Location
+		// Request, the way a tracking probe asks where the subscriber is.
+		b.Uint32(diameter.AVPIDRFlags, diameter.Vendor3GPP, diameter.AVPFlagMandatory, 1<<3|1<<4)
+	}
 	if code == diameter.CmdUpdateLocation {
 		b.Uint32(1032, diameter.Vendor3GPP, diameter.AVPFlagMandatory, 1004) // RAT-Type EUTRAN
 		b.Uint32(diameter.AVPULRFlags, diameter.Vendor3GPP, diameter.AVPFlagMandatory, 2)
