@@ -50,6 +50,10 @@ type pair struct {
 	toUpstream, toPeer tracker // requests relayed and not yet answered
 
 	draining atomic.Bool
+	// over: the Diameter peer relation ended on purpose (a relayed DPR, or
+	// a refused capabilities exchange): when the upstream closes, the pair
+	// ends instead of reconnecting.
+	over atomic.Bool
 	// Our own DPRs during shutdown, by side, and their answers.
 	dprPeer, dprUp         atomic.Uint64 // hop-by-hop | present, 0 when none
 	dpaFromPeer, dpaFromUp chan struct{}
@@ -214,6 +218,9 @@ func (p *pair) forwardToUpstream(rd *reader, m transport.Message) error {
 	if v.Request && v.Code == diameter.CmdCapabilitiesExchange {
 		p.cerSent.Store(true)
 	}
+	if v.Request && v.Code == diameter.CmdDisconnectPeer {
+		p.over.Store(true)
+	}
 	p.r.Stats.ToUpstream.Add(1)
 	return nil
 }
@@ -371,17 +378,31 @@ func (p *pair) fromUpstream(rd *reader, up *endpoint, m transport.Message) {
 			signal(p.dpaFromUp)
 			return
 		}
-		if v.Code == diameter.CmdCapabilitiesExchange && v.ResultCode == diameter.ResultSuccess {
-			p.upstreamID.Store(&identity{string(v.OriginHost), string(v.OriginRealm)})
+		refused := false
+		if v.Code == diameter.CmdCapabilitiesExchange {
+			if v.ResultCode == diameter.ResultSuccess {
+				p.upstreamID.Store(&identity{string(v.OriginHost), string(v.OriginRealm)})
+			} else {
+				refused = true // the upstream will close; so must the peer
+				p.over.Store(true)
+			}
 		}
 		p.toUpstream.remove(hbh)
-	} else {
-		if p.draining.Load() {
-			p.answerUpstream(rd, up, m, diameter.ResultUnableToDeliver, answerUnavailable)
+		if err := p.peer.write(m); err != nil || refused {
+			p.peer.conn.Close() // the peer's reader then ends the pair
 			return
 		}
-		p.toPeer.add(hbh)
+		p.r.Stats.ToPeer.Add(1)
+		return
 	}
+	if p.draining.Load() {
+		p.answerUpstream(rd, up, m, diameter.ResultUnableToDeliver, answerUnavailable)
+		return
+	}
+	if v.Code == diameter.CmdDisconnectPeer {
+		p.over.Store(true) // the upstream is leaving: do not reconnect behind the peer's back
+	}
+	p.toPeer.add(hbh)
 	if err := p.peer.write(m); err != nil {
 		p.peer.conn.Close() // the peer is gone: its reader ends the pair
 		return
@@ -397,6 +418,12 @@ func (p *pair) upstreamFailed(up *endpoint, err error) {
 	}
 	up.conn.Close()
 	p.r.Stats.UpstreamUp.Add(-1)
+	if p.over.Load() {
+		// The peers said goodbye (DPR/DPA) or refused each other (CEA):
+		// the peer's connection ends with the upstream's.
+		p.peer.conn.Close()
+		return
+	}
 	select {
 	case <-p.done:
 	default:
@@ -542,22 +569,29 @@ func (p *pair) shutdown(ctx context.Context) {
 	if p.peer.write(transport.Message{Data: b.DisconnectPeer(hbh+1, hbh+1, id.host, id.realm), PPID: ppidDiameter}) == nil {
 		waits++
 	}
-	for i := 0; i < waits; i++ {
+	wait := time.NewTimer(2 * time.Second) // one bound for both DPAs
+	defer wait.Stop()
+	for got := 0; got < waits; got++ {
 		select {
 		case <-p.dpaFromUp:
 		case <-p.dpaFromPeer:
+		case <-p.done:
+			got = waits
 		case <-ctx.Done():
-			i = waits
-		case <-time.After(2 * time.Second):
-			i = waits
+			got = waits
+		case <-wait.C:
+			got = waits
 		}
 	}
 	p.closeBoth()
 }
 
+// closeBoth ends both connections on purpose (no reconnect, no warning).
 func (p *pair) closeBoth() {
-	if up := p.up.Load(); up != nil {
+	p.over.Store(true)
+	if up := p.up.Swap(nil); up != nil {
 		up.conn.Close()
+		p.r.Stats.UpstreamUp.Add(-1)
 	}
 	p.peer.conn.Close()
 }

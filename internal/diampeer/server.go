@@ -112,9 +112,14 @@ func (s *Server) serve(c transport.Conn) {
 				time.Sleep(time.Duration(d))
 			}
 		}
-		ans, ok := b.Answer(m.Data, result, s.ID.Host, s.ID.Realm)
-		if !ok {
-			continue
+		var ans []byte
+		if v.Code == diameter.CmdCapabilitiesExchange {
+			ans = CEA(&b, m.Data, s.ID)
+		} else {
+			var ok bool
+			if ans, ok = b.Answer(m.Data, result, s.ID.Host, s.ID.Realm); !ok {
+				continue
+			}
 		}
 		if err := c.WriteMessage(transport.Message{Data: ans, Stream: m.Stream, PPID: 46}); err != nil {
 			return
@@ -159,4 +164,23 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return err
+}
+
+// CEA builds a complete capabilities exchange answer to cer (RFC 6733
+// §5.3.2: Host-IP-Address, Vendor-Id and Product-Name are mandatory) that
+// advertises S6a/S6d, so that real Diameter stacks accept the peer.
+func CEA(b *diameter.Builder, cer []byte, id Identity) []byte {
+	h, _ := diameter.ParseHeader(cer)
+	return b.Start(0, diameter.CmdCapabilitiesExchange, diameter.AppBase, h.HopByHop, h.EndToEnd).
+		Uint32(diameter.AVPResultCode, 0, diameter.AVPFlagMandatory, diameter.ResultSuccess).
+		String(diameter.AVPOriginHost, 0, diameter.AVPFlagMandatory, id.Host).
+		String(diameter.AVPOriginRealm, 0, diameter.AVPFlagMandatory, id.Realm).
+		Bytes(257, 0, diameter.AVPFlagMandatory, []byte{0, 1, 127, 0, 0, 1}). // Host-IP-Address
+		Uint32(diameter.AVPVendorID, 0, diameter.AVPFlagMandatory, diameter.Vendor3GPP).
+		String(269, 0, 0, "breakwater-diampeer"). // Product-Name
+		Group(diameter.AVPVendorSpecificApplicationID, 0, diameter.AVPFlagMandatory).
+		Uint32(diameter.AVPVendorID, 0, diameter.AVPFlagMandatory, diameter.Vendor3GPP).
+		Uint32(diameter.AVPAuthApplicationID, 0, diameter.AVPFlagMandatory, diameter.AppS6aS6d).
+		End().
+		Message()
 }
