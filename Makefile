@@ -14,9 +14,9 @@ LDFLAGS      := -s -w -X main.version=$(VERSION)
 FUZZTIME     ?= 60s
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Debian packages the test suite uses as independent oracles (tshark) and
-# packet crafters (scapy).
-APT_PACKAGES := tshark python3-scapy
+# Debian packages the test suite uses as independent oracles (tshark), packet
+# crafters (scapy) and real peers (freeDiameter).
+APT_PACKAGES := tshark python3-scapy freediameter
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz bench-go clean
