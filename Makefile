@@ -89,3 +89,15 @@ bench-go:
 
 clean:
 	rm -rf bin
+
+# Kernel SCTP tests: this host's kernel has no SCTP, so the packages in
+# VMTEST_PKGS run inside a QEMU VM booted with Debian's 6.1 kernel (TCG when
+# there is no usable KVM; QEMU and the kernel come through apt, cached in
+# ~/.cache/breakwater-vmtest). See internal/vmtest/README.md.
+# Extra harness flags: make test-sctp VMTEST_FLAGS='-keep -run TestX'
+VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke
+VMTEST_FLAGS ?=
+
+.PHONY: test-sctp
+test-sctp:
+	$(GO) run ./internal/vmtest $(VMTEST_FLAGS) $(VMTEST_PKGS)

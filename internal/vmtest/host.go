@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ func aptUpdate() error {
 		return err
 	}
 	aptUpdated = true
+	clear(knownVersions)
 	return nil
 }
 
@@ -86,23 +88,46 @@ func ensureHostTools() error {
 	return ensureCommand("qemu-system-x86_64", "qemu-system-x86")
 }
 
+// knownVersions memoizes candidate versions between apt-get updates: each
+// apt-cache run costs about a second here.
+var knownVersions = map[string]string{}
+
 // candidateVersion is the version apt would install for pkg ("" if none).
 func candidateVersion(pkg string) (string, error) {
-	out, err := exec.Command("apt-cache", "policy", pkg).Output()
-	if err != nil {
-		return "", fmt.Errorf("apt-cache policy %s: %w", pkg, err)
+	if v, ok := knownVersions[pkg]; ok {
+		return v, nil
 	}
+	if err := lookupVersions(pkg); err != nil {
+		return "", err
+	}
+	return knownVersions[pkg], nil
+}
+
+// lookupVersions asks apt-cache policy for the candidate versions of pkgs
+// in one run.
+func lookupVersions(pkgs ...string) error {
+	out, err := exec.Command("apt-cache", append([]string{"policy"}, pkgs...)...).Output()
+	if err != nil {
+		return fmt.Errorf("apt-cache policy %s: %w", strings.Join(pkgs, " "), err)
+	}
+	for _, p := range pkgs {
+		knownVersions[p] = ""
+	}
+	var cur string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "Candidate:"); ok {
-			v = strings.TrimSpace(v)
-			if v == "(none)" {
-				return "", nil
+		l := sc.Text()
+		if name, ok := strings.CutSuffix(l, ":"); ok && !strings.HasPrefix(l, " ") {
+			cur = name
+			continue
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Candidate:"); ok && cur != "" {
+			if v = strings.TrimSpace(v); v != "(none)" {
+				knownVersions[cur] = v
 			}
-			return v, nil
 		}
 	}
-	return "", nil
+	return nil
 }
 
 // cache is the on-disk store of extracted Debian packages:
@@ -273,9 +298,9 @@ var kernelPkgRE = regexp.MustCompile(`^linux-image-6\.1\.0-([0-9]+)-amd64-unsign
 // kernelCandidates lists the kernel image packages apt knows, newest ABI
 // first.
 func kernelCandidates() ([]string, error) {
-	out, err := exec.Command("apt-cache", "search", "--names-only", `^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$`).Output()
+	out, err := exec.Command("apt-cache", "pkgnames", "linux-image-6.1.0-").Output()
 	if err != nil {
-		return nil, fmt.Errorf("apt-cache search: %w", err)
+		return nil, fmt.Errorf("apt-cache pkgnames: %w", err)
 	}
 	type cand struct {
 		name string
@@ -283,7 +308,7 @@ func kernelCandidates() ([]string, error) {
 	}
 	var cs []cand
 	for _, l := range strings.Split(string(out), "\n") {
-		name, _, _ := strings.Cut(l, " ")
+		name := strings.TrimSpace(l)
 		if m := kernelPkgRE.FindStringSubmatch(name); m != nil {
 			abi, _ := strconv.Atoi(m[1])
 			cs = append(cs, cand{name, abi})
@@ -367,6 +392,14 @@ func (c *cache) fetchKernel(pinned string) (*kernel, error) {
 				return openKernel(d, name, v)
 			}
 			return nil, err
+		}
+	}
+	// One apt-cache run for the versions of the kernels and busybox; a
+	// kernel name apt lists without an installable version is skipped.
+	if pinned == "" && lookupVersions(append(names, "busybox-static")...) == nil {
+		names = slices.DeleteFunc(names, func(n string) bool { return knownVersions[n] == "" })
+		if len(names) == 0 {
+			return nil, errors.New("apt has no installable linux-image-6.1.0-*-amd64-unsigned package")
 		}
 	}
 	var errs []error

@@ -273,7 +273,7 @@ func TestConsoleState(t *testing.T) {
 	if st.panicLine != "Kernel panic - not syncing: Attempted to kill init!" || st.done {
 		t.Errorf("panic %q done %v", st.panicLine, st.done)
 	}
-	code, err := report(st, []testBinary{{importPath: "x/a", name: "a"}, {importPath: "x/b", name: "b"}, {importPath: "x/c", name: "c"}}, "tcg", nil, 0, 0)
+	code, err := report(st, []testBinary{{importPath: "x/a", name: "a"}, {importPath: "x/b", name: "b"}, {importPath: "x/c", name: "c"}}, "tcg", false, nil, 0, 0)
 	if code == 0 || err == nil || !strings.Contains(err.Error(), "kernel panic") || !strings.Contains(err.Error(), "x/a exited 1") {
 		t.Errorf("report: %d %v", code, err)
 	}
@@ -285,12 +285,12 @@ func TestReportSuccess(t *testing.T) {
 		"=== VMTEST END a EXIT 0 START 1 STOP 2", "=== VMTEST DONE"} {
 		st.line(l)
 	}
-	if code, err := report(st, []testBinary{{importPath: "x/a", name: "a"}}, "tcg", nil, 0, 0); code != 0 || err != nil {
+	if code, err := report(st, []testBinary{{importPath: "x/a", name: "a"}}, "tcg", false, nil, 0, 0); code != 0 || err != nil {
 		t.Fatalf("report: %d %v", code, err)
 	}
 	// Without the end marker the run is not a success.
 	st.done = false
-	if code, _ := report(st, []testBinary{{importPath: "x/a", name: "a"}}, "tcg", nil, 0, 0); code == 0 {
+	if code, _ := report(st, []testBinary{{importPath: "x/a", name: "a"}}, "tcg", false, nil, 0, 0); code == 0 {
 		t.Fatal("report without the end marker succeeded")
 	}
 }
