@@ -42,7 +42,7 @@ demo-inline: build
 	echo "== Breakwater's verdict log:"; grep -E 'msg=blocked' bin/demo-breakwater.log || true; \
 	echo "== metrics:"; (curl -s 127.0.0.1:9090/metrics || wget -qO- 127.0.0.1:9090/metrics) | grep -E '^breakwater_(messages_total|diameter_local_answers_total\{reason="rejected")' || true
 
-test: deps vet staticcheck check-generated unit-test
+test: deps vet staticcheck check-generated unit-test test-sctp
 
 deps: apt-deps go-deps
 
@@ -95,7 +95,7 @@ clean:
 # there is no usable KVM; QEMU and the kernel come through apt, cached in
 # ~/.cache/breakwater-vmtest). See internal/vmtest/README.md.
 # Extra harness flags: make test-sctp VMTEST_FLAGS='-keep -run TestX'
-VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke
+VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke ./firewall/transport ./firewall/proxy
 VMTEST_FLAGS ?=
 
 .PHONY: test-sctp
