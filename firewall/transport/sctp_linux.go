@@ -65,10 +65,6 @@ func listenSCTP(a Address, o Options) (Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", a, mapErr(err))
 	}
-	bound := a
-	if sa, ok := ln.Addr().(*sctp.SCTPAddr); ok && sa != nil {
-		bound.Port = uint16(sa.Port)
-	}
 	raw, err := ln.SyscallConn()
 	if err != nil {
 		ln.Close()
@@ -76,6 +72,15 @@ func listenSCTP(a Address, o Options) (Listener, error) {
 	}
 	var fd int
 	raw.Control(func(f uintptr) { fd = int(f) })
+	// The port the kernel chose (for port 0) comes from getsockname: the
+	// library's address list is not reliable for multi-homed sockets.
+	bound := a
+	switch sa, _ := syscall.Getsockname(fd); sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		bound.Port = uint16(sa.Port)
+	case *syscall.SockaddrInet6:
+		bound.Port = uint16(sa.Port)
+	}
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		ln.Close()
 		return nil, err
