@@ -489,3 +489,41 @@ func TestBlockLogIsRateLimited(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSlowReaderIsDisconnected: a partner that sends requests but never
+// reads the answers fills its socket buffers; the relay's write to it then
+// blocks, and after write_timeout that partner alone is disconnected.
+func TestSlowReaderIsDisconnected(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	good := h.partner("127.0.0.2")
+	slow, err := transport.Dial(context.Background(), h.relay.Addr(), diampeer.Options("127.0.0.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	var b diameter.Builder
+	cl := &diampeer.Client{ID: mmeID}
+	slow.WriteMessage(transport.Message{Data: cl.CER(&b, diameter.AppS6aS6d)})
+	// Large answers fill the buffers quickly: ask with a big request the
+	// HSS echoes nothing of, so send many and never read.
+	req := append([]byte(nil), cl.S6a(&b, diameter.CmdAuthenticationInfo, homeIMSI, homeRealm, "23415")...)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if slow.WriteMessage(transport.Message{Data: req}) != nil {
+				return
+			}
+		}
+	}()
+	defer close(stop)
+	waitFor(t, "the slow partner to be disconnected", func() bool { return h.relay.Stats.WriteTimeouts.Load() > 0 })
+	// The other partner keeps being served.
+	if ans, err := good.Do(good.S6a(&b, diameter.CmdAuthenticationInfo, homeIMSI, homeRealm, "23415"), 0, 3*time.Second); err != nil || diampeer.ResultCode(ans) != 2001 {
+		t.Fatalf("the other partner was affected: %v", err)
+	}
+}
