@@ -17,6 +17,7 @@ import (
 	"breakwater/firewall/rules"
 	"breakwater/protocols/capture"
 	"breakwater/protocols/diameter"
+	"breakwater/protocols/gtp"
 	"breakwater/protocols/view"
 	"net/netip"
 )
@@ -25,6 +26,8 @@ import (
 const (
 	PortDiameter = 3868
 	PPIDDiameter = 46 // RFC 6733 / IANA; 47 is Diameter over DTLS
+	PortGTPC     = 2123
+	PortGTPv0    = 3386 // GTPv0 and GTP' (charging); GTPv1-C is also seen here
 )
 
 // Options controls a replay.
@@ -101,15 +104,16 @@ func (s *Summary) TopRules() []string {
 // and one output buffer, so steady-state replay allocates nothing per
 // message.
 type Replayer struct {
-	eng     *engine.Engine
-	judge   *engine.Judge
-	opts    Options
-	out     sink
-	sum     *Summary
-	msg     view.Message
-	verdict engine.Verdict // lives here, not on the stack: sinks take its address
-	framer  capture.Framer
-	onEvent func(m *view.Message, v *engine.Verdict) // for tests and live uses
+	eng       *engine.Engine
+	judge     *engine.Judge
+	opts      Options
+	out       sink
+	sum       *Summary
+	msg       view.Message
+	verdict   engine.Verdict // lives here, not on the stack: sinks take its address
+	framer    capture.Framer
+	gtpFramer capture.Framer
+	onEvent   func(m *view.Message, v *engine.Verdict) // for tests and live uses
 }
 
 // New prepares a replay with engine e.
@@ -126,7 +130,14 @@ func New(e *engine.Engine, o Options) (*Replayer, error) {
 	if !o.Reveal && o.Pseudonyms == nil {
 		o.Pseudonyms = pseudonym.NewRandom()
 	}
-	r := &Replayer{eng: e, judge: e.NewJudge(), opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage)}
+	r := &Replayer{eng: e, judge: e.NewJudge(), opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage),
+		gtpFramer: func(b []byte) (int, error) {
+			n, err := gtp.FrameLength(b)
+			if err != nil || n > len(b) {
+				return 0, err
+			}
+			return n, nil
+		}}
 	switch o.Format {
 	case FormatJSONL:
 		r.out = newJSONSink(o)
@@ -211,10 +222,14 @@ func (r *Replayer) Reader(src io.Reader) error {
 	}
 }
 
-// tcpFramer reassembles TCP flows that touch the Diameter port.
+// tcpFramer reassembles TCP flows that touch the Diameter port, and the
+// (rare, non-standard) GTP-C over TCP.
 func (r *Replayer) tcpFramer(src, dst netip.AddrPort) capture.Framer {
-	if src.Port() == PortDiameter || dst.Port() == PortDiameter {
+	switch {
+	case src.Port() == PortDiameter || dst.Port() == PortDiameter:
 		return r.framer
+	case src.Port() == PortGTPC || dst.Port() == PortGTPC:
+		return r.gtpFramer
 	}
 	return nil
 }
@@ -231,18 +246,62 @@ func classify(cm *capture.Message) view.Protocol {
 		if diaPort {
 			return view.Diameter
 		}
+		if cm.Src.Port() == PortGTPC || cm.Dst.Port() == PortGTPC {
+			return gtpKind(cm.Data, false)
+		}
+	case capture.TransportUDP:
+		switch {
+		case cm.Src.Port() == PortGTPC || cm.Dst.Port() == PortGTPC:
+			return gtpKind(cm.Data, false)
+		case cm.Src.Port() == PortGTPv0 || cm.Dst.Port() == PortGTPv0:
+			return gtpKind(cm.Data, true)
+		}
+	}
+	return view.ProtoUnknown
+}
+
+// gtpKind accepts GTPv2-C and control-plane GTPv1; GTPv0, GTP' and
+// user-plane GTPv1 messages are not GTP-C. On port 3386, shared with GTP',
+// a version-2 octet with spare bits set is GTP'; on 2123 it is GTPv2-C
+// whose sender did not clear its spare bits.
+func gtpKind(b []byte, port3386 bool) view.Protocol {
+	kind := gtp.Classify(b)
+	if !port3386 && kind == gtp.KindPrime && len(b) > 0 && b[0]>>5 == 2 {
+		kind = gtp.KindV2
+	}
+	switch kind {
+	case gtp.KindV2:
+		return view.GTPv2C
+	case gtp.KindV1:
+		if len(b) > 1 && gtp.ControlPlane(1, b[1]) {
+			return view.GTPv1C
+		}
 	}
 	return view.ProtoUnknown
 }
 
 func (r *Replayer) message(cm *capture.Message) {
-	m := &r.msg
 	switch classify(cm) {
 	case view.Diameter:
-		diameter.Decode(cm.Data, m)
-	default:
-		return
+		diameter.Decode(cm.Data, &r.msg)
+		r.judgeOne(cm)
+	case view.GTPv1C, view.GTPv2C:
+		// A GTPv2 datagram may carry piggybacked messages: each is one record.
+		data := cm.Data
+		for len(data) > 0 {
+			n, err := gtp.Decode(data, &r.msg)
+			r.judgeOne(cm)
+			if err != nil || n == 0 || !gtp.HasPiggyback(data) {
+				return
+			}
+			data = data[n:]
+		}
 	}
+}
+
+// judgeOne judges the message decoded into r.msg and records it.
+func (r *Replayer) judgeOne(cm *capture.Message) {
+	m := &r.msg
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
 	r.verdict = r.judge.Judge(m)
 	v := &r.verdict

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -128,6 +129,105 @@ func TestReplayMatchesTshark(t *testing.T) {
 			}
 			if format(got) != format(want) {
 				t.Errorf("per code/request counts differ\n replay: %s\n tshark: %s", format(got), format(want))
+			}
+			for _, n := range got {
+				total.Add(int64(n))
+			}
+		})
+	}
+}
+
+type gtpKey struct {
+	version uint8
+	typ     uint32
+}
+
+// tsharkGTP counts GTP-C messages per (version, message type) as tshark
+// dissects them: every GTPv2 message (piggybacked ones included), and
+// GTPv1 messages with the GTP protocol type on the GTP-C ports, minus the
+// user-plane types.
+func tsharkGTP(t *testing.T, path string) map[gtpKey]int {
+	t.Helper()
+	counts := map[gtpKey]int{}
+	out, err := exec.Command("tshark", "-n", "-r", path, "-Y", "gtpv2",
+		"-T", "fields", "-E", "occurrence=a", "-e", "gtpv2.message_type").Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", path, err)
+	}
+	for _, line := range strings.Fields(string(out)) {
+		for _, v := range strings.Split(line, ",") {
+			var typ uint32
+			fmt.Sscan(v, &typ)
+			counts[gtpKey{2, typ}]++
+		}
+	}
+	out, err = exec.Command("tshark", "-n", "-r", path, "-Y",
+		"gtp && gtp.flags.version == 1 && gtp.flags.payload == 1 && (udp.port == 2123 || udp.port == 3386) && gtp.message != 26 && gtp.message != 254 && gtp.message != 255",
+		"-T", "fields", "-E", "occurrence=a", "-e", "gtp.message").Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", path, err)
+	}
+	for _, line := range strings.Fields(string(out)) {
+		for _, v := range strings.Split(line, ",") {
+			var typ uint32
+			fmt.Sscan(v, &typ)
+			counts[gtpKey{1, typ}]++
+		}
+	}
+	return counts
+}
+
+func formatGTP(m map[gtpKey]int) string {
+	var lines []string
+	for k, n := range m {
+		lines = append(lines, fmt.Sprintf("v%d/%d:%d", k.version, k.typ, n))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, " ")
+}
+
+// TestReplayMatchesTsharkGTP checks that replay reports every GTP-C
+// message tshark dissects in the public captures, per version and type,
+// over IPv4 and IPv6, UDP and TCP, piggybacked messages included; GTPv0
+// and GTP' are not GTP-C.
+func TestReplayMatchesTsharkGTP(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed (apt-get install tshark); it is the independent oracle for this test")
+	}
+	files, _ := filepath.Glob(filepath.Join(sharedPcaps, "*.pcap*"))
+	if len(files) == 0 {
+		t.Skipf("no captures in %s", sharedPcaps)
+	}
+	var total atomic.Int64
+	t.Cleanup(func() {
+		t.Logf("%d GTP-C messages across %d captures agree with tshark", total.Load(), len(files))
+		if total.Load() == 0 {
+			t.Error("no GTP-C message found in the shared captures")
+		}
+	})
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			want := tsharkGTP(t, f)
+			e := newTestEngine(t, everythingHome)
+			r, err := New(e, Options{Format: FormatNone, Reveal: true, Diag: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[gtpKey]int{}
+			r.OnVerdict(func(m *view.Message, _ *engine.Verdict) {
+				switch m.Protocol {
+				case view.GTPv1C:
+					got[gtpKey{1, m.Code}]++
+				case view.GTPv2C:
+					got[gtpKey{2, m.Code}]++
+				}
+			})
+			if _, err := r.Files(f); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+			if formatGTP(got) != formatGTP(want) {
+				t.Errorf("per version/type counts differ\n replay: %s\n tshark: %s", formatGTP(got), formatGTP(want))
 			}
 			for _, n := range got {
 				total.Add(int64(n))

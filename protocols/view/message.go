@@ -89,6 +89,19 @@ type Message struct {
 	CallingGT   Digits // SCCP calling / called party global titles
 	CalledGT    Digits
 
+	// Tunnel fields (GTP-C). TEID is the header's tunnel endpoint id: the
+	// receiver's session the message belongs to (0 with TEIDPresent false
+	// when the header has none). SenderTEID and SenderAddrs are the
+	// control-plane endpoint the sender announces for itself (GTPv2 F-TEID
+	// of a GTP-C interface, GTPv1 TEID Control Plane and first GSN Address);
+	// SenderAddrs holds up to an IPv4 and an IPv6 address.
+	TEID        uint32
+	TEIDPresent bool
+	SenderTEID  uint32
+	SenderAddrs [2]netip.Addr
+	APN         []byte // access point name as encoded (length-prefixed labels)
+	RAT         uint8  // radio access technology (GTP RAT Type), 0 when absent
+
 	// ResultCode of an answer: Diameter Result-Code or Experimental-Result-Code,
 	// GTP Cause, MAP error code. Zero when absent.
 	ResultCode uint32

@@ -1,0 +1,78 @@
+package gtp
+
+import (
+	"net/netip"
+	"testing"
+
+	"breakwater/protocols/view"
+)
+
+var (
+	sgwIP = netip.MustParseAddr("192.0.2.10")
+	pgwIP = netip.MustParseAddr("10.10.1.1")
+)
+
+func createSessionV2(b *Builder) []byte {
+	ss := view.PLMN{MCC: 234, MNC: 15, MNCLen: 2}.Encode()
+	return b.StartV2(32, true, 0, 0x010203).
+		IE(IEIMSI, 0, TBCD("310260000000001")).
+		IE(IEMSISDN, 0, TBCD("12065550100")).
+		IE(IERATType, 0, []byte{6}).
+		IE(IEServingNetwork, 0, ss[:]).
+		IE(IEFTEID, 0, FTEID(6, 0x1111, sgwIP)).
+		IE(IEFTEID, 1, FTEID(7, 0, pgwIP)).
+		IE(IEAPN, 0, []byte("\x08internet")).
+		Group(IEBearerContext, 0).IE(IEEBI, 0, []byte{5}).IE(IEFTEID, 2, FTEID(4, 0x2222, sgwIP)).End().
+		Message()
+}
+
+func TestDecodeCreateSessionV2(t *testing.T) {
+	var b Builder
+	raw := createSessionV2(&b)
+	var v view.Message
+	n, err := Decode(raw, &v)
+	if err != nil || n != len(raw) || v.Malformed != "" {
+		t.Fatalf("n=%d err=%v malformed=%q", n, err, v.Malformed)
+	}
+	if v.Protocol != view.GTPv2C || v.Op != "CreateSessionRequest" || !v.Request || v.Transaction != 0x010203 || !v.TEIDPresent || v.TEID != 0 {
+		t.Fatalf("header %+v", v)
+	}
+	if v.IMSI.String() != "310260000000001" || v.MSISDN.String() != "12065550100" || v.VisitedPLMN.String() != "23415" || v.RAT != 6 {
+		t.Fatalf("identities %q %q %q rat %d", v.IMSI.String(), v.MSISDN.String(), v.VisitedPLMN.String(), v.RAT)
+	}
+	if v.SenderTEID != 0x1111 || v.SenderAddrs[0] != sgwIP || v.SenderAddrs[1].IsValid() {
+		t.Fatalf("sender F-TEID %x %v", v.SenderTEID, v.SenderAddrs)
+	}
+	if n := testing.AllocsPerRun(100, func() { Decode(raw, &v) }); n != 0 {
+		t.Fatalf("%v allocations per decode", n)
+	}
+}
+
+func TestRejectV2AndV1(t *testing.T) {
+	var b, r Builder
+	resp, ok := r.Reject(createSessionV2(&b), CauseV2RequestRejected)
+	if !ok {
+		t.Fatal("no response built")
+	}
+	var v view.Message
+	if _, err := Decode(resp, &v); err != nil || v.Op != "CreateSessionResponse" || v.ResultCode != 94 || v.TEID != 0x1111 || v.Transaction != 0x010203 {
+		t.Fatalf("v2 reject %+v %v", v, err)
+	}
+	req := b.StartV1(50, 0, 77).TV(V1IEIMSI, TBCD("3102600000000010")[:8]).TV(V1IETEIDControl, []byte{0, 0, 0x33, 0x33}).Message()
+	resp, ok = r.Reject(req, CauseV1NoResources)
+	if !ok {
+		t.Fatal("no v1 response")
+	}
+	if _, err := Decode(resp, &v); err != nil || v.Op != "SGSNContextResponse" || v.ResultCode != 199 || v.TEID != 0x3333 || v.Transaction != 77 {
+		t.Fatalf("v1 reject %+v %v", v, err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	cases := map[byte]Kind{0x48: KindV2, 0x58: KindV2, 0x40: KindV2, 0x32: KindV1, 0x30: KindV1, 0x1e: KindV0, 0x0e: KindPrime, 0x2e: KindPrime, 0x4e: KindPrime, 0xff: KindUnknown}
+	for first, want := range cases {
+		if got := Classify([]byte{first}); got != want {
+			t.Errorf("%#x: %v, want %v", first, got, want)
+		}
+	}
+}
