@@ -13,7 +13,7 @@ import (
 // evaluation order.
 func Rules() []*rules.Rule {
 	var out []*rules.Rule
-	for _, group := range [][]rules.Rule{guards, diameterRules} {
+	for _, group := range [][]rules.Rule{guards, diameterRules, gtpRules} {
 		for i := range group {
 			r := group[i]
 			r.Origin = "baseline"

@@ -37,7 +37,7 @@ func TestRuleDefinitions(t *testing.T) {
 
 func TestImplausibleMove(t *testing.T) {
 	st := state.NewMemory(state.MemoryOptions{MaxLocations: 64, LocationTTL: 72 * time.Hour, MaxPending: 16, PendingTTL: time.Minute})
-	vel := &config.Velocity{MaxSpeedKmh: 1000}
+	cfg := &config.Config{Velocity: config.Velocity{MaxSpeedKmh: 1000}}
 	plmn := func(s string) view.PLMN { p, _ := view.ParsePLMN(s); return p }
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var imsi view.Digits
@@ -62,7 +62,7 @@ func TestImplausibleMove(t *testing.T) {
 	}
 	for _, c := range cases {
 		m := &view.Message{IMSI: imsi, Time: t0.Add(c.after)}
-		ctx := &rules.Context{Msg: m, State: st, Velocity: vel, Net: &network.Network{}}
+		ctx := &rules.Context{Msg: m, State: st, Config: cfg, Net: &network.Network{}}
 		var to view.PLMN
 		if c.to != "" {
 			to = plmn(c.to)
@@ -74,7 +74,7 @@ func TestImplausibleMove(t *testing.T) {
 	// A subscriber never seen is plausible anywhere.
 	var other view.Digits
 	other.SetASCII([]byte("310260000000002"))
-	ctx := &rules.Context{Msg: &view.Message{IMSI: other, Time: t0}, State: st, Velocity: vel}
+	ctx := &rules.Context{Msg: &view.Message{IMSI: other, Time: t0}, State: st, Config: cfg}
 	if implausibleMove(ctx, plmn("50502")) {
 		t.Error("unknown history judged implausible")
 	}

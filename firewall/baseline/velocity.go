@@ -30,6 +30,6 @@ func implausibleMove(c *rules.Context, to view.PLMN) bool {
 	if elapsed < 0 {
 		elapsed = 0
 	}
-	needed := time.Duration(km / c.Velocity.MaxSpeedKmh * float64(time.Hour))
+	needed := time.Duration(km / c.Config.Velocity.MaxSpeedKmh * float64(time.Hour))
 	return elapsed < needed
 }

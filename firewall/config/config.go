@@ -24,6 +24,7 @@ type Config struct {
 	// empty means the built-in GSMA baseline alone.
 	Rules    string   `yaml:"rules"`
 	Velocity Velocity `yaml:"velocity"`
+	GTP      GTP      `yaml:"gtp"`
 	Privacy  Privacy  `yaml:"privacy"`
 	Limits   Limits   `yaml:"limits"`
 	// Diameter lists the inline Diameter relays `breakwater run` starts.
@@ -83,6 +84,9 @@ type Network struct {
 type Partner struct {
 	Name    Name `yaml:"name,required"`
 	Network `yaml:",inline"`
+	// InterPLMNMobility allows the inter-PLMN handover messages (GTP
+	// Forward Relocation) from this partner, under a mobility agreement.
+	InterPLMNMobility bool `yaml:"inter_plmn_mobility"`
 }
 
 // Velocity tunes the Cat 3 location-plausibility ("impossible travel") check.
@@ -96,6 +100,22 @@ type Velocity struct {
 	// AnswerTimeout is how long a request waits for the answer that
 	// confirms a location update.
 	AnswerTimeout time.Duration `yaml:"answer_timeout" min:"100ms" max:"10m"`
+}
+
+// GTP tunes the stateful GTP-C checks.
+type GTP struct {
+	// SessionTTL is how long a GTP session (a home TEID a partner created)
+	// is remembered without traffic.
+	SessionTTL time.Duration `yaml:"session_ttl" min:"1m" max:"8760h"`
+	// MaxSessions bounds the session table.
+	MaxSessions int `yaml:"max_sessions" min:"1" max:"100000000"`
+	// RetransmitWindow: a request repeating an earlier sequence number
+	// within this time is a retransmission; later, a replay.
+	RetransmitWindow time.Duration `yaml:"retransmit_window" min:"1s" max:"10m"`
+	// ReplayMemory is how long sequence numbers are remembered; keep it
+	// below the time a peer takes to wrap its sequence numbers (GTPv1 has
+	// 65536 of them).
+	ReplayMemory time.Duration `yaml:"replay_memory" min:"1s" max:"1h"`
 }
 
 // Privacy controls how subscriber identities appear in output.
@@ -120,6 +140,10 @@ const (
 	DefaultAnswerTimeout   = 30 * time.Second
 	DefaultMaxMessageBytes = 1 << 16
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultSessionTTL      = 7 * 24 * time.Hour
+	DefaultMaxSessions     = 1 << 20
+	DefaultRetransmitWin   = 20 * time.Second
+	DefaultReplayMemory    = 60 * time.Second
 	DefaultStreams         = 16
 	DefaultConnectTimeout  = 5 * time.Second
 	DefaultWriteTimeout    = 10 * time.Second
@@ -168,6 +192,18 @@ func (c *Config) applyDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.GTP.SessionTTL == 0 {
+		c.GTP.SessionTTL = DefaultSessionTTL
+	}
+	if c.GTP.MaxSessions == 0 {
+		c.GTP.MaxSessions = DefaultMaxSessions
+	}
+	if c.GTP.RetransmitWindow == 0 {
+		c.GTP.RetransmitWindow = DefaultRetransmitWin
+	}
+	if c.GTP.ReplayMemory == 0 {
+		c.GTP.ReplayMemory = DefaultReplayMemory
 	}
 	for i := range c.Diameter {
 		d := &c.Diameter[i]

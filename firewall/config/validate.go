@@ -85,6 +85,9 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		add(i, &p.Network)
 	}
+	if c.GTP.ReplayMemory < c.GTP.RetransmitWindow {
+		fail(Pos{1, 1}, "gtp.replay_memory (%s) must be at least gtp.retransmit_window (%s)", c.GTP.ReplayMemory, c.GTP.RetransmitWindow)
+	}
 	relays := map[string]Pos{}
 	listens := map[string]Pos{}
 	for _, d := range c.Diameter {

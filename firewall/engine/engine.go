@@ -132,6 +132,10 @@ func NewMemoryState(cfg *config.Config) *state.Memory {
 		LocationTTL:  cfg.Velocity.LocationTTL,
 		MaxPending:   max(cfg.Velocity.MaxSubscribers/8, 1024),
 		PendingTTL:   cfg.Velocity.AnswerTimeout,
+		MaxSessions:  cfg.GTP.MaxSessions,
+		SessionTTL:   cfg.GTP.SessionTTL,
+		MaxSequences: 1 << 18,
+		ReplayMemory: cfg.GTP.ReplayMemory,
 	})
 }
 
@@ -163,7 +167,7 @@ func (j *Judge) Judge(m *view.Message) Verdict {
 		Msg:      m,
 		Net:      p.Net,
 		State:    e.state,
-		Velocity: &p.Config.Velocity,
+		Config:   p.Config,
 		Sender:   p.Net.SenderOf(m.Src.Addr()),
 		Receiver: p.Net.SenderOf(m.Dst.Addr()),
 	}

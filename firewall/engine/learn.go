@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"net/netip"
+
 	"breakwater/firewall/rules"
 	"breakwater/firewall/state"
 	"breakwater/protocols/diameter"
@@ -17,6 +19,10 @@ import (
 // until another partner reports it, it is taken to be at home.
 func (e *Engine) learn(c *rules.Context) {
 	m := c.Msg
+	if m.Protocol == view.GTPv1C || m.Protocol == view.GTPv2C {
+		e.learnGTP(c)
+		return
+	}
 	if m.Protocol != view.Diameter || m.App != diameter.AppS6aS6d {
 		return
 	}
@@ -64,6 +70,71 @@ func subscriptionWithdrawn(m *view.Message) bool {
 }
 
 const cancellationSubscriptionWithdrawal = 2
+
+// GTP message types learning looks at.
+const (
+	gtpV2CreateSessionReq  = 32
+	gtpV2CreateSessionResp = 33
+	gtpV1CreatePDPReq      = 16
+	gtpV1CreatePDPResp     = 17
+)
+
+// learnGTP follows session creation: an allowed Create Session / Create
+// PDP Context for a home subscriber is pending until the home PGW/GGSN
+// accepts it; the accepting response then records the subscriber's
+// location (the Serving Network / RAI PLMN, as a ULA does for Diameter:
+// one subscriber, one place, whichever protocol moved it) and that the
+// partner owns the home TEID the response announces, which later session
+// requests must name.
+func (e *Engine) learnGTP(c *rules.Context) {
+	m := c.Msg
+	v2 := m.Protocol == view.GTPv2C
+	isCreate := v2 && m.Code == gtpV2CreateSessionReq || !v2 && m.Code == gtpV1CreatePDPReq
+	isCreated := v2 && m.Code == gtpV2CreateSessionResp || !v2 && m.Code == gtpV1CreatePDPResp
+	switch {
+	case c.Inbound() && isCreate:
+		imsi, ok := c.IMSIKey()
+		if !ok || !c.HomeIMSI() {
+			return
+		}
+		e.state.AddPending(gtpPendingKey(m.Src.Addr(), m.Transaction), state.Pending{
+			IMSI:     imsi,
+			Location: state.Location{PLMN: m.VisitedPLMN, Partner: c.Sender.Name, Time: m.Time},
+		})
+	case c.Outbound() && isCreated:
+		if c.Receiver == nil || c.Receiver.Home {
+			return
+		}
+		p, ok := e.state.TakePending(gtpPendingKey(m.Dst.Addr(), m.Transaction), m.Time)
+		if !ok || p.Location.Partner != c.Receiver.Name || !gtpAccepted(m) {
+			return
+		}
+		if !p.Location.PLMN.IsZero() {
+			p.Location.Time = m.Time
+			e.state.SetLocation(p.IMSI, p.Location)
+		}
+		if m.SenderTEID != 0 {
+			e.state.SetSession(state.NodeKey(m.Src.Addr(), m.SenderTEID), state.Session{
+				Partner: c.Receiver.Name, IMSI: p.IMSI, Created: m.Time,
+			})
+		}
+	}
+}
+
+// gtpAccepted reports a response cause that accepts the request (TS
+// 29.274 §8.4: 16–63; TS 29.060 §7.7.1: 128–191).
+func gtpAccepted(m *view.Message) bool {
+	if m.Protocol == view.GTPv2C {
+		return m.ResultCode >= 16 && m.ResultCode <= 63
+	}
+	return m.ResultCode >= 128 && m.ResultCode <= 191
+}
+
+// gtpPendingKey keys a pending session creation by the partner node that
+// sent it and its sequence number (kept apart from Diameter's keys).
+func gtpPendingKey(node netip.Addr, seq uint64) uint64 {
+	return state.NodeKey(node, uint32(seq)) ^ 0x47545020 // "GTP "
+}
 
 // pendingKey mixes the partner into the transaction ids so that two
 // partners' colliding ids do not meet.

@@ -22,6 +22,19 @@ type Member struct {
 	Realms []string
 	// Addresses are the member's source prefixes (for the XDP allowlist).
 	Addresses []netip.Prefix
+	// InterPLMNMobility: inter-PLMN handover messages are allowed.
+	InterPLMNMobility bool
+}
+
+// HasAddress reports whether a lies in one of the member's prefixes.
+func (m *Member) HasAddress(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range m.Addresses {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasPLMN reports whether p is one of the member's PLMNs.
@@ -94,7 +107,9 @@ func New(c *config.Config) *Network {
 	n := &Network{plmns: map[plmnKey]*Member{}, realms: map[string]*Member{}}
 	n.Home = n.add(&c.Home, "home", -1)
 	for i := range c.Partners {
-		n.Partners = append(n.Partners, n.add(&c.Partners[i].Network, c.Partners[i].Name.Value, i))
+		m := n.add(&c.Partners[i].Network, c.Partners[i].Name.Value, i)
+		m.InterPLMNMobility = c.Partners[i].InterPLMNMobility
+		n.Partners = append(n.Partners, m)
 	}
 	sort.Slice(n.v4, func(i, j int) bool { return n.v4[i].lo < n.v4[j].lo })
 	sort.Slice(n.v6, func(i, j int) bool { return less6(n.v6[i].lo, n.v6[j].lo) })

@@ -18,7 +18,7 @@ type Context struct {
 	Receiver *network.Member
 	Net      *network.Network
 	State    state.Store
-	Velocity *config.Velocity
+	Config   *config.Config
 
 	// Lazily computed facts several rules ask for.
 	imsiKnown        bool

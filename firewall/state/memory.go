@@ -9,6 +9,8 @@ import (
 type Memory struct {
 	locations *table[Location]
 	pending   *pendingTable
+	sessions  *table[Session]
+	sequences *assocTable[struct{}]
 }
 
 // MemoryOptions sizes a Memory store.
@@ -17,6 +19,10 @@ type MemoryOptions struct {
 	LocationTTL  time.Duration // how long a location stays valid
 	MaxPending   int           // capacity of the pending-request table
 	PendingTTL   time.Duration // how long a request waits for its answer
+	MaxSessions  int           // capacity of the GTP session table
+	SessionTTL   time.Duration // how long an idle session is remembered
+	MaxSequences int           // capacity of the sequence-number memory
+	ReplayMemory time.Duration // how long sequence numbers are remembered
 }
 
 // NewMemory returns an empty store.
@@ -24,8 +30,24 @@ func NewMemory(o MemoryOptions) *Memory {
 	return &Memory{
 		locations: newTable[Location](o.MaxLocations, o.LocationTTL),
 		pending:   newPendingTable(o.MaxPending, o.PendingTTL),
+		sessions:  newTable[Session](max(o.MaxSessions, 16), o.SessionTTL),
+		sequences: newAssocTable[struct{}](max(o.MaxSequences, 64), o.ReplayMemory),
 	}
 }
+
+func (m *Memory) SetSession(key uint64, s Session) { m.sessions.put(key, s, s.Created) }
+
+func (m *Memory) Session(key uint64, now time.Time) (Session, bool) {
+	return m.sessions.get(key, now, false)
+}
+
+func (m *Memory) DeleteSession(key uint64) { m.sessions.remove(key) }
+
+func (m *Memory) FirstSeen(key uint64, now time.Time) (time.Time, bool) {
+	return m.sequences.firstSeen(key, now)
+}
+
+func (m *Memory) Sessions() int { return m.sessions.len() }
 
 func (m *Memory) Location(imsi uint64, now time.Time) (Location, bool) {
 	return m.locations.get(imsi, now, false)
@@ -159,6 +181,14 @@ func (t *table[V]) get(key uint64, now time.Time, remove bool) (V, bool) {
 		delete(s.m, key)
 	}
 	return e.val, true
+}
+
+// remove forgets key (its ring slot is reclaimed by eviction).
+func (t *table[V]) remove(key uint64) {
+	s := &t.shards[shardOf(key)]
+	s.mu.Lock()
+	delete(s.m, key)
+	s.mu.Unlock()
 }
 
 func (t *table[V]) len() int {

@@ -5,48 +5,56 @@ import (
 	"time"
 )
 
-// pendingTable holds requests waiting for their answers. Answers normally
-// follow within milliseconds, so it is a cache, not a registry: a fixed
-// array of small buckets (4-way set-associative, like a CPU cache or a
-// conntrack table) where a new entry takes a free or expired slot of its
-// bucket, or else the oldest. Memory is fixed at creation, every operation
-// touches one bucket under one lock, and no map or allocation is involved.
-// Under overload the oldest requests of a bucket are forgotten first; a
-// forgotten request only means its answer confirms no location, which the
-// velocity check treats as "nothing known".
-type pendingTable struct {
+// assocTable holds short-lived facts: requests waiting for their answers,
+// recently seen sequence numbers. Such entries matter for seconds, so the
+// table is a cache, not a registry: a fixed array of small buckets (4-way
+// set-associative, like a CPU cache or a conntrack table) where a new entry
+// takes a free or expired slot of its bucket, or else the oldest. Memory is
+// fixed at creation, every operation touches one bucket under one lock, and
+// no map or allocation is involved. Under overload the oldest entries of a
+// bucket are forgotten first; a forgotten pending request only means its
+// answer confirms no location, and a forgotten sequence number only means a
+// replay of it is not recognised: both fail open, never closed.
+type assocTable[V any] struct {
 	ttl     int64 // nanoseconds; 0: never expire
 	mask    uint64
-	buckets []pendingBucket
+	buckets []assocBucket[V]
 }
 
 const pendingWays = 4
 
-type pendingBucket struct {
+type assocBucket[V any] struct {
 	mu    sync.Mutex
-	slots [pendingWays]pendingSlot
+	slots [pendingWays]assocSlot[V]
 }
 
-type pendingSlot struct {
+type assocSlot[V any] struct {
 	key  uint64
-	at   int64 // unix nanoseconds; 0 marks a free slot
+	at   int64 // unix nanoseconds of the put
 	used bool
-	val  Pending
+	val  V
 }
+
+// pendingTable is the table of requests awaiting answers.
+type pendingTable = assocTable[Pending]
 
 func newPendingTable(capacity int, ttl time.Duration) *pendingTable {
+	return newAssocTable[Pending](capacity, ttl)
+}
+
+func newAssocTable[V any](capacity int, ttl time.Duration) *assocTable[V] {
 	n := 1
 	for n*pendingWays < capacity {
 		n <<= 1
 	}
-	return &pendingTable{ttl: int64(ttl), mask: uint64(n - 1), buckets: make([]pendingBucket, n)}
+	return &assocTable[V]{ttl: int64(ttl), mask: uint64(n - 1), buckets: make([]assocBucket[V], n)}
 }
 
-func (t *pendingTable) bucket(key uint64) *pendingBucket {
+func (t *assocTable[V]) bucket(key uint64) *assocBucket[V] {
 	return &t.buckets[(key*0x9E3779B97F4A7C15>>32)&t.mask]
 }
 
-func (t *pendingTable) put(key uint64, p Pending, at time.Time) {
+func (t *assocTable[V]) put(key uint64, p V, at time.Time) {
 	now := at.UnixNano()
 	b := t.bucket(key)
 	b.mu.Lock()
@@ -70,11 +78,12 @@ func (t *pendingTable) put(key uint64, p Pending, at time.Time) {
 			}
 		}
 	}
-	b.slots[victim] = pendingSlot{key: key, at: now, used: true, val: p}
+	b.slots[victim] = assocSlot[V]{key: key, at: now, used: true, val: p}
 	b.mu.Unlock()
 }
 
-func (t *pendingTable) take(key uint64, now time.Time) (Pending, bool) {
+func (t *assocTable[V]) take(key uint64, now time.Time) (V, bool) {
+	var zero V
 	b := t.bucket(key)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -83,20 +92,49 @@ func (t *pendingTable) take(key uint64, now time.Time) (Pending, bool) {
 		if s.used && s.key == key {
 			s.used = false
 			if t.expired(s, now.UnixNano()) {
-				return Pending{}, false
+				return zero, false
 			}
 			return s.val, true
 		}
 	}
-	return Pending{}, false
+	return zero, false
 }
 
-func (t *pendingTable) expired(s *pendingSlot, now int64) bool {
+// firstSeen returns when key was put, if it is in the table and not
+// expired; otherwise it puts key with time now. One lock, one bucket.
+func (t *assocTable[V]) firstSeen(key uint64, now time.Time) (time.Time, bool) {
+	b := t.bucket(key)
+	ns := now.UnixNano()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	victim := 0
+	for i := range b.slots {
+		s := &b.slots[i]
+		if s.used && s.key == key && !t.expired(s, ns) {
+			return time.Unix(0, s.at), true
+		}
+	}
+	for i := range b.slots {
+		s := &b.slots[i]
+		if !s.used || t.expired(s, ns) || s.key == key {
+			victim = i
+			break
+		}
+		if s.at < b.slots[victim].at {
+			victim = i
+		}
+	}
+	var zero V
+	b.slots[victim] = assocSlot[V]{key: key, at: ns, used: true, val: zero}
+	return time.Time{}, false
+}
+
+func (t *assocTable[V]) expired(s *assocSlot[V], now int64) bool {
 	return t.ttl > 0 && now-s.at > t.ttl
 }
 
 // len counts the slots in use (expired ones included until reused).
-func (t *pendingTable) len() int {
+func (t *assocTable[V]) len() int {
 	n := 0
 	for i := range t.buckets {
 		b := &t.buckets[i]
@@ -112,4 +150,4 @@ func (t *pendingTable) len() int {
 }
 
 // capacity is the number of slots.
-func (t *pendingTable) capacity() int { return len(t.buckets) * pendingWays }
+func (t *assocTable[V]) capacity() int { return len(t.buckets) * pendingWays }

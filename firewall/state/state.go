@@ -10,10 +10,23 @@
 package state
 
 import (
+	"net/netip"
 	"time"
 
 	"breakwater/protocols/view"
 )
+
+// NodeKey identifies something of one node: a GTP-C session by the home
+// node's address and its TEID, a request by the sender's address and its
+// sequence number. (FNV-1a of the address, mixed with the number.)
+func NodeKey(addr netip.Addr, n uint32) uint64 {
+	a := addr.Unmap().As16()
+	h := uint64(14695981039346656037)
+	for _, b := range a {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return h ^ uint64(n)*0x9E3779B97F4A7C15
+}
 
 // Location is where a subscriber was last seen.
 type Location struct {
@@ -26,6 +39,14 @@ type Location struct {
 type Pending struct {
 	IMSI     uint64 // view.Digits.Uint64 key
 	Location Location
+}
+
+// Session is a GTP-C session on the home side (a home PGW/GGSN TEID) and
+// the partner that created it.
+type Session struct {
+	Partner string
+	IMSI    uint64
+	Created time.Time
 }
 
 // Store is the state the engine reads and writes. Implementations must be
@@ -41,6 +62,16 @@ type Store interface {
 	// TakePending removes and returns the request with that key, if it has
 	// not expired at time now.
 	TakePending(key uint64, now time.Time) (Pending, bool)
+	// SetSession records who created a session; Session looks it up (if
+	// younger than the session TTL at time now); DeleteSession forgets it.
+	SetSession(key uint64, s Session)
+	Session(key uint64, now time.Time) (Session, bool)
+	DeleteSession(key uint64)
+	// FirstSeen records a request's sequence key and returns when the same
+	// key was first seen, if it was (within the replay memory).
+	FirstSeen(key uint64, now time.Time) (time.Time, bool)
 	// Len reports the number of stored locations and pending requests.
 	Len() (locations, pending int)
+	// Sessions reports the number of stored GTP sessions.
+	Sessions() int
 }
