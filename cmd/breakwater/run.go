@@ -70,6 +70,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // running is what serve started, for tests to find bound addresses.
 type running struct {
 	relays []*proxy.DiameterRelay
+	gtp    []*proxy.GTPRelay
 	admin  *admin.Server
 }
 
@@ -84,8 +85,8 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	if err != nil {
 		return err
 	}
-	if len(cfg.Diameter) == 0 {
-		return fmt.Errorf("%s: no relays configured: add a diameter: section (see README, \"Running inline\")", cfg.Path)
+	if len(cfg.Diameter) == 0 && len(cfg.GTP) == 0 {
+		return fmt.Errorf("%s: no relays configured: add a diameter: or gtp: section (see README, \"Running inline\")", cfg.Path)
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
 	rn := &running{}
@@ -98,15 +99,26 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.relays = append(rn.relays, r)
 	}
+	for _, g := range cfg.GTP {
+		if startErr != nil {
+			break
+		}
+		r := proxy.NewGTPRelay(gtpConfig(cfg, g), eng, log)
+		if err := r.Start(); err != nil {
+			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, g.Listen.Line, g.Name.Value, err)
+			break
+		}
+		rn.gtp = append(rn.gtp, r)
+	}
 	if startErr == nil && cfg.Admin.Listen != "" {
-		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng, Relays: rn.relays, Log: log})
+		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng, Relays: rn.relays, GTPRelays: rn.gtp, Log: log})
 		if err := rn.admin.Start(); err != nil {
 			startErr = err
 		}
 	}
 	if startErr == nil {
 		log.Info("breakwater running", "version", version, "policy", policy.Version(),
-			"relays", len(rn.relays), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
+			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
 		if started != nil {
 			started <- rn
 		}
@@ -129,6 +141,11 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			}
 		}()
 	}
+	for _, r := range rn.gtp {
+		if err := r.Shutdown(sctx); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
 	wg.Wait()
 	if rn.admin != nil {
 		rn.admin.Shutdown(sctx)
@@ -141,6 +158,18 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	log.Info("stopped")
 	return nil
+}
+
+func gtpConfig(cfg *config.Config, g config.GTPRelay) proxy.GTPConfig {
+	c := proxy.GTPConfig{
+		Name: g.Name.Value, Listen: g.Listen.Address, Upstream: g.Upstream.Address,
+		RejectCauseV2: g.RejectCauseV2, RejectCauseV1: g.RejectCauseV1,
+		RequestTimeout: g.RequestTimeout, MaxMessage: cfg.Limits.MaxMessageBytes,
+	}
+	if g.UpstreamSource.Set {
+		c.UpstreamSource = g.UpstreamSource.Address
+	}
+	return c
 }
 
 func relayConfig(cfg *config.Config, d config.DiameterRelay) proxy.Config {

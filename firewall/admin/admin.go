@@ -33,10 +33,11 @@ type Server struct {
 
 // Options describe what the endpoint reports on.
 type Options struct {
-	Listen  string
-	Version string
-	Engine  *engine.Engine
-	Relays  []*proxy.DiameterRelay
+	Listen    string
+	Version   string
+	Engine    *engine.Engine
+	Relays    []*proxy.DiameterRelay
+	GTPRelays []*proxy.GTPRelay
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -48,7 +49,7 @@ func New(o Options) *Server {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newCollector(o.Version, o.Engine, o.Relays),
+		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays),
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

@@ -15,10 +15,11 @@ type collector struct {
 	version string
 	eng     *engine.Engine
 	relays  []*proxy.DiameterRelay
+	gtp     []*proxy.GTPRelay
 }
 
-func newCollector(version string, eng *engine.Engine, relays []*proxy.DiameterRelay) *collector {
-	return &collector{version: version, eng: eng, relays: relays}
+func newCollector(version string, eng *engine.Engine, relays []*proxy.DiameterRelay, gtp []*proxy.GTPRelay) *collector {
+	return &collector{version: version, eng: eng, relays: relays, gtp: gtp}
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -45,11 +46,22 @@ var (
 	framing     = desc("diameter_framing_errors_total", "Connections closed because their bytes were not Diameter.", "relay")
 	oversized   = desc("diameter_oversized_total", "Messages larger than limits.max_message_bytes.", "relay")
 	writeStalls = desc("diameter_write_timeouts_total", "Connections closed because the other side stopped reading.", "relay")
+	sessions    = desc("gtp_sessions", "GTP-C sessions whose owning partner the state holds.")
+	gtpIn       = desc("gtp_datagrams_total", "GTP-C datagrams read.", "relay")
+	gtpRelayed  = desc("gtp_relayed_total", "GTP-C datagrams relayed, by direction.", "relay", "direction")
+	gtpBlocked  = desc("gtp_blocked_total", "GTP-C messages the engine rejected or dropped.", "relay")
+	gtpRejected = desc("gtp_rejections_sent_total", "Rejection responses sent.", "relay")
+	gtpEcho     = desc("gtp_echo_answered_total", "Echo Requests answered by the relay.", "relay")
+	gtpUnmatch  = desc("gtp_unmatched_responses_total", "Responses to no request the relay forwarded.", "relay")
+	gtpUnroute  = desc("gtp_unroutable_requests_total", "Home requests for a partner TEID the relay never saw.", "relay")
+	gtpRetrans  = desc("gtp_retransmissions_total", "Requests forwarded again under the same relay sequence number.", "relay")
+	gtpRewrite  = desc("gtp_rewrite_failures_total", "Messages whose endpoint address family the relay has no address for.", "relay")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
-		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls} {
+		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
+		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite} {
 		ch <- d
 	}
 }
@@ -90,6 +102,20 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	locs, pend := c.eng.State().Len()
 	gauge(ch, locations, int64(locs))
 	gauge(ch, pending, int64(pend))
+	gauge(ch, sessions, int64(c.eng.State().Sessions()))
+	for _, r := range c.gtp {
+		n, s := r.Name(), &r.Stats
+		counter(ch, gtpIn, s.Received.Load(), n)
+		counter(ch, gtpRelayed, s.ToUpstream.Load(), n, "to_upstream")
+		counter(ch, gtpRelayed, s.ToPartner.Load(), n, "to_partner")
+		counter(ch, gtpBlocked, s.Blocked.Load(), n)
+		counter(ch, gtpRejected, s.Rejected.Load(), n)
+		counter(ch, gtpEcho, s.EchoAnswered.Load(), n)
+		counter(ch, gtpUnmatch, s.Unmatched.Load(), n)
+		counter(ch, gtpUnroute, s.Unroutable.Load(), n)
+		counter(ch, gtpRetrans, s.Retransmissions.Load(), n)
+		counter(ch, gtpRewrite, s.RewriteFailures.Load(), n)
+	}
 	for _, r := range c.relays {
 		n, s := r.Name(), &r.Stats
 		counter(ch, accepted, s.Accepted.Load(), n)

@@ -214,7 +214,7 @@ var gtpRules = []rules.Rule{
 				return false
 			}
 			first, seen := c.State.FirstSeen(sequenceKey(m), m.Time)
-			return seen && m.Time.Sub(first) > c.Config.GTP.RetransmitWindow
+			return seen && m.Time.Sub(first) > c.Config.GTPState.RetransmitWindow
 		},
 	},
 	{

@@ -24,11 +24,13 @@ type Config struct {
 	// empty means the built-in GSMA baseline alone.
 	Rules    string   `yaml:"rules"`
 	Velocity Velocity `yaml:"velocity"`
-	GTP      GTP      `yaml:"gtp"`
+	GTPState GTPState `yaml:"gtp_state"`
 	Privacy  Privacy  `yaml:"privacy"`
 	Limits   Limits   `yaml:"limits"`
 	// Diameter lists the inline Diameter relays `breakwater run` starts.
 	Diameter []DiameterRelay `yaml:"diameter"`
+	// GTP lists the inline GTP-C relays.
+	GTP []GTPRelay `yaml:"gtp"`
 	// Admin is the operations endpoint (/healthz, /metrics).
 	Admin Admin `yaml:"admin"`
 	// ShutdownTimeout bounds a graceful stop: draining in-flight
@@ -60,6 +62,31 @@ type DiameterRelay struct {
 	// side's name before the home peer has introduced itself (CEA).
 	OriginHost  string `yaml:"origin_host"`
 	OriginRealm string `yaml:"origin_realm"`
+}
+
+// GTPRelay is one inline GTP-C relay (S8/Gp over UDP). Breakwater stands
+// between the partners' SGWs/SGSNs and the home PGWs/GGSNs as a GTP-C
+// proxy: it renumbers requests and announces its own address as the
+// control-plane endpoint on each side, so that every later message of a
+// session, in both directions, passes through it.
+type GTPRelay struct {
+	Name Name `yaml:"name,required"`
+	// Listen is where partners send GTP-C: Breakwater's partner-facing
+	// address (port 2123), announced to partners as the home side's
+	// control-plane endpoint.
+	Listen Endpoint `yaml:"listen,required"`
+	// Upstream is the home PGW/GGSN (port 2123).
+	Upstream Endpoint `yaml:"upstream,required"`
+	// UpstreamSource is Breakwater's home-facing address (port 2123),
+	// announced to home nodes as the partners' endpoint; by default the
+	// listen address serves both sides.
+	UpstreamSource Endpoint `yaml:"upstream_source"`
+	// RejectCauseV2 and RejectCauseV1 answer rejected requests whose
+	// rule names no cause.
+	RejectCauseV2 uint8 `yaml:"reject_cause_v2" min:"64"`
+	RejectCauseV1 uint8 `yaml:"reject_cause_v1" min:"192"`
+	// RequestTimeout is how long a relayed request waits for its response.
+	RequestTimeout time.Duration `yaml:"request_timeout" min:"100ms" max:"10m"`
 }
 
 // Admin configures the operations HTTP endpoint.
@@ -102,8 +129,8 @@ type Velocity struct {
 	AnswerTimeout time.Duration `yaml:"answer_timeout" min:"100ms" max:"10m"`
 }
 
-// GTP tunes the stateful GTP-C checks.
-type GTP struct {
+// GTPState tunes the stateful GTP-C checks.
+type GTPState struct {
 	// SessionTTL is how long a GTP session (a home TEID a partner created)
 	// is remembered without traffic.
 	SessionTTL time.Duration `yaml:"session_ttl" min:"1m" max:"8760h"`
@@ -193,17 +220,29 @@ func (c *Config) applyDefaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
-	if c.GTP.SessionTTL == 0 {
-		c.GTP.SessionTTL = DefaultSessionTTL
+	if c.GTPState.SessionTTL == 0 {
+		c.GTPState.SessionTTL = DefaultSessionTTL
 	}
-	if c.GTP.MaxSessions == 0 {
-		c.GTP.MaxSessions = DefaultMaxSessions
+	if c.GTPState.MaxSessions == 0 {
+		c.GTPState.MaxSessions = DefaultMaxSessions
 	}
-	if c.GTP.RetransmitWindow == 0 {
-		c.GTP.RetransmitWindow = DefaultRetransmitWin
+	if c.GTPState.RetransmitWindow == 0 {
+		c.GTPState.RetransmitWindow = DefaultRetransmitWin
 	}
-	if c.GTP.ReplayMemory == 0 {
-		c.GTP.ReplayMemory = DefaultReplayMemory
+	if c.GTPState.ReplayMemory == 0 {
+		c.GTPState.ReplayMemory = DefaultReplayMemory
+	}
+	for i := range c.GTP {
+		g := &c.GTP[i]
+		if g.RejectCauseV2 == 0 {
+			g.RejectCauseV2 = 94 // Request rejected (reason not specified)
+		}
+		if g.RejectCauseV1 == 0 {
+			g.RejectCauseV1 = 199 // No resources available
+		}
+		if g.RequestTimeout == 0 {
+			g.RequestTimeout = 30 * time.Second
+		}
 	}
 	for i := range c.Diameter {
 		d := &c.Diameter[i]

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+
+	"breakwater/firewall/transport"
 	"sort"
 
 	"breakwater/internal/strictyaml"
@@ -85,8 +87,8 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		add(i, &p.Network)
 	}
-	if c.GTP.ReplayMemory < c.GTP.RetransmitWindow {
-		fail(Pos{1, 1}, "gtp.replay_memory (%s) must be at least gtp.retransmit_window (%s)", c.GTP.ReplayMemory, c.GTP.RetransmitWindow)
+	if c.GTPState.ReplayMemory < c.GTPState.RetransmitWindow {
+		fail(Pos{1, 1}, "gtp_state.replay_memory (%s) must be at least gtp_state.retransmit_window (%s)", c.GTPState.ReplayMemory, c.GTPState.RetransmitWindow)
 	}
 	relays := map[string]Pos{}
 	listens := map[string]Pos{}
@@ -105,6 +107,30 @@ func (c *Config) validate() strictyaml.Errors {
 		if d.OriginHost == "" || d.OriginRealm == "" {
 			fail(d.Name.Pos, "relay %q: set origin_host and origin_realm (or home.realms): local answers need a Diameter identity", d.Name.Value)
 		}
+		if d.Listen.Kind == transport.UDP || d.Upstream.Kind == transport.UDP {
+			fail(d.Listen.Pos, "relay %q: Diameter runs over sctp:// or tcp://, not udp://", d.Name.Value)
+		}
+	}
+	for _, g := range c.GTP {
+		if prev, dup := relays[g.Name.Value]; dup {
+			fail(g.Name.Pos, "relay name %q is already used at line %d", g.Name.Value, prev.Line)
+		}
+		relays[g.Name.Value] = g.Name.Pos
+		for _, e := range []Endpoint{g.Listen, g.Upstream, g.UpstreamSource} {
+			if e.Set && (e.Kind != transport.UDP || len(e.IPs) != 1) {
+				fail(e.Pos, "relay %q: GTP-C endpoints are udp://IP:PORT", g.Name.Value)
+			}
+		}
+		if g.Listen.Set && g.Listen.Kind == transport.UDP && g.Listen.IPs[0].IsUnspecified() {
+			fail(g.Listen.Pos, "relay %q: listen on a specific address: it is announced to partners as the home side's GTP-C endpoint", g.Name.Value)
+		}
+		if g.UpstreamSource.Set && g.UpstreamSource.Kind == transport.UDP && g.UpstreamSource.IPs[0].IsUnspecified() {
+			fail(g.UpstreamSource.Pos, "relay %q: upstream_source must be a specific address: it is announced to home nodes", g.Name.Value)
+		}
+		if prev, dup := listens[g.Listen.String()]; dup {
+			fail(g.Listen.Pos, "listen address %s is already used at line %d", g.Listen, prev.Line)
+		}
+		listens[g.Listen.String()] = g.Listen.Pos
 	}
 	// Report in file order, as strictyaml.Errors promises.
 	sort.SliceStable(errs, func(i, j int) bool {

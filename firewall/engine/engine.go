@@ -132,10 +132,10 @@ func NewMemoryState(cfg *config.Config) *state.Memory {
 		LocationTTL:  cfg.Velocity.LocationTTL,
 		MaxPending:   max(cfg.Velocity.MaxSubscribers/8, 1024),
 		PendingTTL:   cfg.Velocity.AnswerTimeout,
-		MaxSessions:  cfg.GTP.MaxSessions,
-		SessionTTL:   cfg.GTP.SessionTTL,
+		MaxSessions:  cfg.GTPState.MaxSessions,
+		SessionTTL:   cfg.GTPState.SessionTTL,
 		MaxSequences: 1 << 18,
-		ReplayMemory: cfg.GTP.ReplayMemory,
+		ReplayMemory: cfg.GTPState.ReplayMemory,
 	})
 }
 

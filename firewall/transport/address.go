@@ -13,6 +13,7 @@ type Kind uint8
 const (
 	TCP Kind = iota + 1
 	SCTP
+	UDP
 )
 
 func (k Kind) String() string {
@@ -21,6 +22,8 @@ func (k Kind) String() string {
 		return "tcp"
 	case SCTP:
 		return "sctp"
+	case UDP:
+		return "udp"
 	}
 	return "unknown"
 }
@@ -47,8 +50,10 @@ func ParseAddress(s string) (Address, error) {
 		a.Kind = TCP
 	case "sctp":
 		a.Kind = SCTP
+	case "udp":
+		a.Kind = UDP
 	default:
-		return Address{}, fmt.Errorf("%q: unknown transport %q; use sctp:// or tcp://", s, scheme)
+		return Address{}, fmt.Errorf("%q: unknown transport %q; use sctp://, tcp:// or udp://", s, scheme)
 	}
 	i := strings.LastIndexByte(rest, ':')
 	if i < 0 || i == len(rest)-1 {
@@ -67,8 +72,8 @@ func ParseAddress(s string) (Address, error) {
 		}
 		a.IPs = append(a.IPs, ip.Unmap())
 	}
-	if a.Kind == TCP && len(a.IPs) != 1 {
-		return Address{}, fmt.Errorf("%q: TCP takes one address; multi-homing ('/') is for SCTP", s)
+	if a.Kind != SCTP && len(a.IPs) != 1 {
+		return Address{}, fmt.Errorf("%q: %s takes one address; multi-homing ('/') is for SCTP", s, a.Kind)
 	}
 	if len(a.IPs) > 8 {
 		return Address{}, fmt.Errorf("%q: at most 8 addresses per endpoint", s)

@@ -76,3 +76,41 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestRewrite(t *testing.T) {
+	var b Builder
+	raw := append([]byte(nil), createSessionV2(&b)...)
+	bw4 := netip.MustParseAddr("10.10.0.5")
+	if n, err := RewriteControlAddress(raw, bw4, netip.Addr{}); n != 1 || err != nil {
+		t.Fatalf("rewrote %d: %v", n, err)
+	}
+	if !SetSequence(raw, 0x0a0b0c) {
+		t.Fatal("SetSequence")
+	}
+	var v view.Message
+	if _, err := Decode(raw, &v); err != nil || v.SenderAddrs[0] != bw4 || v.Transaction != 0x0a0b0c || v.SenderTEID != 0x1111 {
+		t.Fatalf("after rewrite: %+v %v", v, err)
+	}
+	// The user-plane F-TEID in the bearer context keeps the SGW's address.
+	if !bytesContain(raw, sgwIP.AsSlice()) {
+		t.Fatal("user-plane address rewritten too")
+	}
+	if _, err := RewriteControlAddress(raw, netip.Addr{}, netip.MustParseAddr("2001:db8::1")); err != ErrAddressFamily {
+		t.Fatalf("v4 endpoint with only a v6 replacement: %v", err)
+	}
+	echo := b.StartV2(1, false, 0, 9).IE(IERecovery, 0, []byte{3}).Message()
+	var r Builder
+	resp, ok := r.EchoResponse(echo, 7)
+	if _, err := Decode(resp, &v); !ok || err != nil || v.Op != "EchoResponse" || v.Transaction != 9 {
+		t.Fatalf("echo response %+v %v", v, err)
+	}
+}
+
+func bytesContain(b, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == string(sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,360 @@
+package proxy
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"breakwater/firewall/config"
+	"breakwater/firewall/engine"
+	"breakwater/firewall/transport"
+	"breakwater/protocols/gtp"
+	"breakwater/protocols/view"
+)
+
+// The GTP test network on loopback: the home PGW at 127.0.0.1, the UK
+// partner's SGW at 127.0.0.2 and the German partner's at 127.0.0.4, both on
+// port 2123 as GTP-C requires; Breakwater faces partners at 127.0.10.1 and
+// home at 127.0.10.2.
+const gtpConfigYAML = `
+home:
+  plmns: ["310260"]
+  addresses: ["127.0.0.1/32"]
+partners:
+  - name: uk
+    plmns: ["23415"]
+    addresses: ["127.0.0.2/32"]
+  - name: de
+    plmns: ["26201"]
+    addresses: ["127.0.0.4/32"]
+velocity:
+  max_subscribers: 4096
+gtp_state:
+  max_sessions: 4096
+`
+
+var (
+	pgwAddr   = netip.MustParseAddr("127.0.0.1")
+	sgwAddr   = netip.MustParseAddr("127.0.0.2")
+	deSGWAddr = netip.MustParseAddr("127.0.0.4")
+	bwPartner = netip.MustParseAddr("127.0.10.1")
+	bwHome    = netip.MustParseAddr("127.0.10.2")
+)
+
+type gtpHarness struct {
+	t     *testing.T
+	relay *GTPRelay
+	pgw   *udpPeer
+	sgw   *udpPeer
+	deSGW *udpPeer
+}
+
+// udpPeer is a GTP-C node bound on loopback.
+type udpPeer struct {
+	c   *net.UDPConn
+	buf []byte
+}
+
+func newUDPPeer(t *testing.T, addr netip.AddrPort) *udpPeer {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &udpPeer{c: c, buf: make([]byte, 1<<16)}
+}
+
+func (p *udpPeer) send(t *testing.T, b []byte, to netip.AddrPort) {
+	t.Helper()
+	if _, err := p.c.WriteToUDPAddrPort(b, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recv waits for a datagram; ok is false after the timeout.
+func (p *udpPeer) recv(timeout time.Duration) ([]byte, netip.AddrPort, bool) {
+	p.c.SetReadDeadline(time.Now().Add(timeout))
+	n, from, err := p.c.ReadFromUDPAddrPort(p.buf)
+	if err != nil {
+		return nil, netip.AddrPort{}, false
+	}
+	return append([]byte(nil), p.buf[:n]...), from, true
+}
+
+func newGTPHarness(t *testing.T) *gtpHarness {
+	t.Helper()
+	cfg, err := config.Parse("gtp.yaml", []byte(gtpConfigYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.NewPolicy(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(p, engine.NewMemoryState(cfg))
+	h := &gtpHarness{t: t}
+	h.pgw = newUDPPeer(t, netip.AddrPortFrom(pgwAddr, 0))
+	h.sgw = newUDPPeer(t, netip.AddrPortFrom(sgwAddr, 2123))
+	h.deSGW = newUDPPeer(t, netip.AddrPortFrom(deSGWAddr, 2123))
+	listen := transport.Address{Kind: transport.UDP, IPs: []netip.Addr{bwPartner}, Port: 2123}
+	home := transport.Address{Kind: transport.UDP, IPs: []netip.Addr{bwHome}, Port: 2123}
+	up := h.pgw.c.LocalAddr().(*net.UDPAddr).AddrPort()
+	h.relay = NewGTPRelay(GTPConfig{
+		Name: "s8", Listen: listen, UpstreamSource: home,
+		Upstream:      transport.Address{Kind: transport.UDP, IPs: []netip.Addr{up.Addr()}, Port: up.Port()},
+		RejectCauseV2: 94, RejectCauseV1: 199, RequestTimeout: 5 * time.Second, MaxMessage: 1 << 16,
+	}, eng, testLogger(t))
+	if err := h.relay.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.relay.Shutdown(context.Background()) })
+	return h
+}
+
+func gtpDecode(t *testing.T, b []byte) view.Message {
+	t.Helper()
+	var v view.Message
+	if _, err := gtp.Decode(b, &v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return v
+}
+
+func servingNetwork(plmn string) []byte {
+	p, _ := view.ParsePLMN(plmn)
+	b := p.Encode()
+	return b[:]
+}
+
+func createSession(b *gtp.Builder, seq uint32, sgwTEID uint32, from netip.Addr, plmn string) []byte {
+	return b.StartV2(32, true, 0, seq).
+		IE(gtp.IEIMSI, 0, gtp.TBCD("310260000000001")).
+		IE(gtp.IERATType, 0, []byte{6}).
+		IE(gtp.IEServingNetwork, 0, servingNetwork(plmn)).
+		IE(gtp.IEFTEID, 0, gtp.FTEID(6, sgwTEID, from)).
+		IE(gtp.IEAPN, 0, []byte("\x08internet")).
+		Group(gtp.IEBearerContext, 0).IE(gtp.IEEBI, 0, []byte{5}).IE(gtp.IEFTEID, 2, gtp.FTEID(4, 0x9999, from)).End().
+		Message()
+}
+
+func TestGTPSessionThroughRelay(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+
+	// 1. The UK SGW opens a session for a home subscriber.
+	h.sgw.send(t, createSession(&b, 100, 0x1111, sgwAddr, "23415"), bwP)
+	req, from, ok := h.pgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("the PGW got no Create Session Request")
+	}
+	v := gtpDecode(t, req)
+	if from.Addr() != bwHome || v.Op != "CreateSessionRequest" || v.Transaction == 100 {
+		t.Fatalf("PGW got %s seq %d from %v", v.Op, v.Transaction, from)
+	}
+	if v.SenderAddrs[0] != bwHome || v.SenderTEID != 0x1111 {
+		t.Fatalf("sender F-TEID %v/%x: the relay must announce itself and keep the TEID", v.SenderAddrs, v.SenderTEID)
+	}
+	if !containsAddr(req, sgwAddr) {
+		t.Fatal("the user-plane F-TEID lost the SGW's address")
+	}
+	// 2. The PGW accepts, announcing its own control endpoint.
+	resp := b.StartV2(33, true, 0x1111, uint32(v.Transaction)).
+		IE(gtp.IECause, 0, []byte{16, 0}).
+		IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x2222, pgwAddr)).Message()
+	h.pgw.send(t, resp, from)
+	got, from, ok := h.sgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("the SGW got no Create Session Response")
+	}
+	v = gtpDecode(t, got)
+	if from != bwP || v.Op != "CreateSessionResponse" || v.Transaction != 100 || v.ResultCode != 16 {
+		t.Fatalf("SGW got %s seq %d cause %d from %v", v.Op, v.Transaction, v.ResultCode, from)
+	}
+	if v.SenderAddrs[0] != bwPartner || v.SenderTEID != 0x2222 {
+		t.Fatalf("PGW F-TEID %v/%x: the relay must announce itself to the partner", v.SenderAddrs, v.SenderTEID)
+	}
+	if n := h.relay.eng.State().Sessions(); n != 1 {
+		t.Fatalf("%d sessions recorded, want 1", n)
+	}
+
+	// 3. The SGW modifies its own session: allowed.
+	mbr := b.StartV2(34, true, 0x2222, 101).IE(gtp.IERATType, 0, []byte{6}).Message()
+	h.sgw.send(t, mbr, bwP)
+	req, from, ok = h.pgw.recv(2 * time.Second)
+	if !ok || gtpDecode(t, req).Op != "ModifyBearerRequest" || gtpDecode(t, req).TEID != 0x2222 {
+		t.Fatal("the PGW did not get the partner's Modify Bearer Request")
+	}
+	h.pgw.send(t, b.StartV2(35, true, 0x1111, uint32(gtpDecode(t, req).Transaction)).IE(gtp.IECause, 0, []byte{16, 0}).Message(), from)
+	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Transaction != 101 {
+		t.Fatal("the SGW did not get its Modify Bearer Response")
+	}
+
+	// 4. The German partner tries to modify that session: rejected with
+	// Context Not Found, and the PGW never sees it.
+	h.deSGW.send(t, b.StartV2(34, true, 0x2222, 7).IE(gtp.IERATType, 0, []byte{6}).Message(), bwP)
+	got, _, ok = h.deSGW.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("no rejection for the hijack attempt")
+	}
+	if v := gtpDecode(t, got); v.Op != "ModifyBearerResponse" || v.ResultCode != 64 || v.Transaction != 7 {
+		t.Fatalf("hijack answered with %s cause %d seq %d", v.Op, v.ResultCode, v.Transaction)
+	}
+	if _, _, ok := h.pgw.recv(200 * time.Millisecond); ok {
+		t.Fatal("the hijacking Modify Bearer reached the PGW")
+	}
+
+	// 5. The PGW starts a dedicated bearer: the request reaches the SGW
+	// that announced TEID 0x1111, and its response returns to the PGW.
+	cbr := b.StartV2(95, true, 0x1111, 5000).Group(gtp.IEBearerContext, 0).IE(gtp.IEEBI, 0, []byte{0}).End().Message()
+	h.pgw.send(t, cbr, netip.AddrPortFrom(bwHome, 2123))
+	got, from, ok = h.sgw.recv(2 * time.Second)
+	if !ok || gtpDecode(t, got).Op != "CreateBearerRequest" {
+		t.Fatal("the SGW did not get the PGW's Create Bearer Request")
+	}
+	h.sgw.send(t, b.StartV2(96, true, 0x2222, uint32(gtpDecode(t, got).Transaction)).IE(gtp.IECause, 0, []byte{16, 0}).Message(), from)
+	if got, _, ok := h.pgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Op != "CreateBearerResponse" || gtpDecode(t, got).Transaction != 5000 {
+		t.Fatal("the PGW did not get its Create Bearer Response with its own sequence number")
+	}
+
+	// 6. A context-theft Context Request never reaches home.
+	h.sgw.send(t, b.StartV2(130, true, 0, 102).IE(gtp.IEIMSI, 0, gtp.TBCD("310260000000001")).Message(), bwP)
+	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Op != "ContextResponse" || gtpDecode(t, got).ResultCode != 94 {
+		t.Fatal("Context Request not rejected with cause 94")
+	}
+	if _, _, ok := h.pgw.recv(200 * time.Millisecond); ok {
+		t.Fatal("the Context Request reached the PGW")
+	}
+
+	// 7. Echo is answered by the relay itself.
+	h.sgw.send(t, b.StartV2(1, false, 0, 103).IE(gtp.IERecovery, 0, []byte{1}).Message(), bwP)
+	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Op != "EchoResponse" {
+		t.Fatal("no Echo Response")
+	}
+	st := &h.relay.Stats
+	if st.Blocked.Load() != 2 || st.Rejected.Load() != 2 || st.EchoAnswered.Load() != 1 {
+		t.Fatalf("blocked %d rejected %d echo %d", st.Blocked.Load(), st.Rejected.Load(), st.EchoAnswered.Load())
+	}
+}
+
+func TestGTPRetransmissionKeepsRelayNumber(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	csr := append([]byte(nil), createSession(&b, 200, 0x3333, sgwAddr, "23415")...)
+	h.sgw.send(t, csr, bwP)
+	first, _, ok := h.pgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("no request")
+	}
+	h.sgw.send(t, csr, bwP) // the SGW's timer fired: same request again
+	second, _, ok := h.pgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("retransmission not relayed")
+	}
+	if gtpDecode(t, first).Transaction != gtpDecode(t, second).Transaction {
+		t.Fatal("a retransmission got a new relay sequence number: the PGW would see two requests")
+	}
+	if h.relay.Stats.Retransmissions.Load() != 1 {
+		t.Fatalf("retransmissions %d", h.relay.Stats.Retransmissions.Load())
+	}
+}
+
+func TestGTPv1PDPContextThroughRelay(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	rai := append(servingNetwork("23415"), 0x00, 0x01, 0x01)
+	cpdp := b.StartV1(16, 0, 300).
+		TV(gtp.V1IEIMSI, gtp.TBCD("310260000000001")).
+		TV(gtp.V1IERAI, rai).
+		TV(gtp.V1IESelectionMode, []byte{0xfc}).
+		TV(gtp.V1IETEIDData, []byte{0, 0, 0x44, 0x44}).
+		TV(gtp.V1IETEIDControl, []byte{0, 0, 0x55, 0x55}).
+		TV(gtp.V1IENSAPI, []byte{5}).
+		TLV(gtp.V1IEAPN, []byte("\x08internet")).
+		TLV(gtp.V1IEGSNAddress, sgwAddr.AsSlice()).
+		TLV(gtp.V1IEGSNAddress, sgwAddr.AsSlice()).
+		Message()
+	h.sgw.send(t, cpdp, bwP)
+	req, from, ok := h.pgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("the GGSN got no Create PDP Context Request")
+	}
+	v := gtpDecode(t, req)
+	if v.SenderAddrs[0] != bwHome || v.SenderTEID != 0x5555 {
+		t.Fatalf("signalling GSN address %v: the relay must announce itself", v.SenderAddrs)
+	}
+	if !containsAddr(req[len(req)-4:], sgwAddr) {
+		t.Fatal("the user-traffic GSN address must keep the SGSN's address")
+	}
+	resp := b.StartV1(17, 0x5555, uint16(v.Transaction)).
+		TV(gtp.V1IECause, []byte{128}).
+		TV(gtp.V1IETEIDControl, []byte{0, 0, 0x66, 0x66}).
+		TLV(gtp.V1IEGSNAddress, pgwAddr.AsSlice()).
+		TLV(gtp.V1IEGSNAddress, pgwAddr.AsSlice()).Message()
+	h.pgw.send(t, resp, from)
+	got, _, ok := h.sgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("the SGSN got no response")
+	}
+	if v := gtpDecode(t, got); v.ResultCode != 128 || v.Transaction != 300 || v.SenderAddrs[0] != bwPartner {
+		t.Fatalf("response %+v", v)
+	}
+	// SGSN Context Request (context theft) is rejected with the v1 cause.
+	h.sgw.send(t, b.StartV1(50, 0, 301).TV(gtp.V1IEIMSI, gtp.TBCD("310260000000001")).Message(), bwP)
+	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).ResultCode != 199 {
+		t.Fatal("SGSN Context Request not rejected with cause 199")
+	}
+}
+
+func TestGTPRelayNoAllocation(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	h.sgw.send(t, createSession(&b, 1, 0x7777, sgwAddr, "23415"), bwP)
+	req, from, _ := h.pgw.recv(2 * time.Second)
+	h.pgw.send(t, b.StartV2(33, true, 0x7777, uint32(gtpDecode(t, req).Transaction)).
+		IE(gtp.IECause, 0, []byte{16, 0}).IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x8888, pgwAddr)).Message(), from)
+	h.sgw.recv(2 * time.Second)
+	mbr := append([]byte(nil), b.StartV2(34, true, 0x8888, 2).IE(gtp.IERATType, 0, []byte{6}).Message()...)
+	mba := append([]byte(nil), b.StartV2(35, true, 0x7777, 0).IE(gtp.IECause, 0, []byte{16, 0}).Message()...)
+	buf := make([]byte, 1<<16)
+	seq := uint32(10)
+	roundTrip := func() {
+		seq++
+		gtp.SetSequence(mbr, seq)
+		h.sgw.c.WriteToUDPAddrPort(mbr, bwP)
+		n, from, err := h.pgw.c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(mba[8:11], buf[8:11]) // answer with the relay's number
+		_ = n
+		h.pgw.c.WriteToUDPAddrPort(mba, from)
+		if _, _, err := h.sgw.c.ReadFromUDPAddrPort(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sgw.c.SetReadDeadline(time.Time{})
+	h.pgw.c.SetReadDeadline(time.Time{})
+	for i := 0; i < 100; i++ {
+		roundTrip()
+	}
+	if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
+		t.Errorf("relaying a GTP-C request and its response: %v allocations", n)
+	}
+}
+
+func containsAddr(b []byte, a netip.Addr) bool {
+	s := a.AsSlice()
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == string(s) {
+			return true
+		}
+	}
+	return false
+}
