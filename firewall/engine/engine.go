@@ -130,11 +130,14 @@ func NewMemoryState(cfg *config.Config) *state.Memory {
 	return state.NewMemory(state.MemoryOptions{
 		MaxLocations: cfg.Velocity.MaxSubscribers,
 		LocationTTL:  cfg.Velocity.LocationTTL,
-		MaxPending:   max(cfg.Velocity.MaxSubscribers/8, 1024),
+		// Pending updates and sequence numbers live for seconds: their
+		// tables need request rate × lifetime slots, and staying small
+		// keeps them in cache (each request touches a random bucket).
+		MaxPending:   min(max(cfg.Velocity.MaxSubscribers/8, 1024), 1<<16),
 		PendingTTL:   cfg.Velocity.AnswerTimeout,
 		MaxSessions:  cfg.GTPState.MaxSessions,
 		SessionTTL:   cfg.GTPState.SessionTTL,
-		MaxSequences: 1 << 18,
+		MaxSequences: 1 << 16,
 		ReplayMemory: cfg.GTPState.ReplayMemory,
 	})
 }

@@ -9,7 +9,9 @@ import (
 
 	"breakwater/firewall/config"
 	"breakwater/firewall/rules"
+	"breakwater/firewall/state"
 	"breakwater/protocols/diameter"
+	"breakwater/protocols/gtp"
 	"breakwater/protocols/view"
 )
 
@@ -281,6 +283,46 @@ func BenchmarkJudge(b *testing.B) {
 			m.Time, m.Src, m.Dst = t0, c.src, c.dst
 			b.ReportAllocs()
 			for b.Loop() {
+				j.Judge(&m)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeJudgeGTP measures the GTP-C hot path: parse, judge, learn.
+func BenchmarkDecodeJudgeGTP(b *testing.B) {
+	var bld gtp.Builder
+	sgw := netip.MustParseAddrPort("192.0.2.10:2123")
+	pgw := netip.MustParseAddrPort("10.10.1.1:2123")
+	ss := view.PLMN{MCC: 234, MNC: 15, MNCLen: 2}.Encode()
+	csr := append([]byte(nil), bld.StartV2(32, true, 0, 1).
+		IE(gtp.IEIMSI, 0, gtp.TBCD(homeIMSI)).
+		IE(gtp.IERATType, 0, []byte{6}).
+		IE(gtp.IEServingNetwork, 0, ss[:]).
+		IE(gtp.IEFTEID, 0, gtp.FTEID(6, 0x1111, sgw.Addr())).
+		IE(gtp.IEAPN, 0, []byte("\x08internet")).
+		Group(gtp.IEBearerContext, 0).IE(gtp.IEEBI, 0, []byte{5}).IE(gtp.IEFTEID, 2, gtp.FTEID(4, 0x9999, sgw.Addr())).End().
+		Message()...)
+	mbr := append([]byte(nil), bld.StartV2(34, true, 0x2222, 2).IE(gtp.IERATType, 0, []byte{6}).Message()...)
+	ctx := append([]byte(nil), bld.StartV2(130, true, 0, 3).IE(gtp.IEIMSI, 0, gtp.TBCD(homeIMSI)).Message()...)
+	cases := []struct {
+		name string
+		raw  []byte
+	}{{"CreateSession-allowed", csr}, {"ModifyBearer-owned-session", mbr}, {"ContextRequest-rejected", ctx}}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			e := newEngine(b, "")
+			// The session behind TEID 0x2222 belongs to the UK partner.
+			e.State().SetSession(state.NodeKey(pgw.Addr(), 0x2222), state.Session{Partner: "uk", Created: t0})
+			j := e.NewJudge()
+			var m view.Message
+			b.ReportAllocs()
+			seq := uint32(0)
+			for b.Loop() {
+				seq++
+				gtp.SetSequence(c.raw, seq) // a new request each time, as on the wire
+				gtp.Decode(c.raw, &m)
+				m.Time, m.Src, m.Dst = t0, sgw, pgw
 				j.Judge(&m)
 			}
 		})
