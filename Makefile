@@ -16,7 +16,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the test suite uses as independent oracles (tshark), packet
 # crafters (scapy) and real peers (freeDiameter).
-APT_PACKAGES := tshark python3-scapy freediameter
+APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz bench-go clean

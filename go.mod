@@ -8,6 +8,8 @@ require (
 	github.com/gopacket/gopacket v1.7.7
 	github.com/ishidawataru/sctp v0.0.0-20251114114122-19ddcbc6aae2
 	github.com/prometheus/client_golang v1.25.0
+	github.com/wmnsk/go-gtp v0.8.12
+	github.com/wmnsk/go-m3ua v0.1.11
 	go.yaml.in/yaml/v3 v3.0.6
 )
 

@@ -460,8 +460,44 @@ func encodeTBCD(digits string) ([]byte, error) {
 	return out, nil
 }
 
-// Encode returns the step's message as wire bytes.
-func (s *Step) Encode() ([]byte, error) { return s.Message.Encode() }
+// Encode returns the step's message as wire bytes (a GTP message alone,
+// without the messages piggybacked on it or it is piggybacked on).
+func (s *Step) Encode() ([]byte, error) {
+	if s.GTP != nil {
+		return s.GTP.Encode()
+	}
+	return s.Message.Encode()
+}
+
+// Datagram returns the UDP payload a GTP step travels in — its message
+// with the messages piggybacked on it, or the message it is piggybacked on
+// followed by its companions — and the offset of the step's own message
+// in it. For Diameter steps it is Encode with offset 0.
+func (s *Step) Datagram() (payload []byte, offset int, err error) {
+	if s.GTP == nil {
+		payload, err = s.Encode()
+		return payload, 0, err
+	}
+	steps := s.Scenario.Steps
+	first := s.Index
+	for first > 0 && steps[first].GTP != nil && steps[first].GTP.Piggyback {
+		first--
+	}
+	for i := first; i < len(steps); i++ {
+		if i > first && (steps[i].GTP == nil || !steps[i].GTP.Piggyback) {
+			break
+		}
+		b, err := steps[i].Encode()
+		if err != nil {
+			return nil, 0, err
+		}
+		if i == s.Index {
+			offset = len(payload)
+		}
+		payload = append(payload, b...)
+	}
+	return payload, offset, nil
+}
 
 // Encode returns the message as wire bytes, header overrides and appended
 // bytes included.

@@ -20,6 +20,7 @@ const (
 	etherIPv6 = 0x86dd
 
 	protoTCP  = 6
+	protoUDP  = 17
 	protoSCTP = 132
 
 	// PPIDDiameter is the SCTP payload protocol identifier of Diameter
@@ -37,7 +38,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // pcap file (LINKTYPE_ETHERNET, microsecond timestamps). Each message is
 // one packet: over SCTP one DATA chunk (PPID 46) of the association between
 // the two nodes, over TCP one segment of their connection, which is opened
-// with a SYN, SYN-ACK, ACK handshake before its first message. Ports,
+// with a SYN, SYN-ACK, ACK handshake before its first message, over UDP
+// (GTP-C) one datagram, which also carries the GTPv2 messages piggybacked
+// on it (those steps must follow their carrier in steps). Ports,
 // verification tags and initial sequence numbers are derived from the node
 // names, so the output is deterministic.
 func WritePcap(w io.Writer, steps ...*Step) error {
@@ -58,8 +61,16 @@ func writePcap(w io.Writer, steps []*Step) ([]int, error) {
 		return nil, err
 	}
 	frames := make([]int, 0, len(steps))
-	for _, st := range steps {
-		data, err := st.Encode()
+	for i, st := range steps {
+		if st.GTP != nil && st.GTP.Piggyback {
+			// Written with its carrier, which must precede it.
+			if i == 0 || steps[i-1].Scenario != st.Scenario || steps[i-1].Index != st.Index-1 {
+				return nil, fmt.Errorf("%s: a piggybacked message must follow the message it travels with", st.ID())
+			}
+			frames = append(frames, pw.frame)
+			continue
+		}
+		data, _, err := st.Datagram()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.ID(), err)
 		}
@@ -130,6 +141,8 @@ func (pw *pcapWriter) message(st *Step, data []byte) error {
 	src, dst := ends[d], ends[1-d]
 	ts := st.Time()
 	switch c.transport {
+	case UDP:
+		return pw.packet(ts, src, dst, protoUDP, udpDatagram(src.addr, dst.addr, data), &f.ipid[d])
 	case TCP:
 		if !f.opened {
 			f.opened = true
@@ -240,6 +253,38 @@ func sctpData(sport, dport uint16, vtag, tsn uint32, stream, ssn uint16, ppid ui
 	return p
 }
 
+// udpDatagram builds a UDP datagram with its checksum (mandatory over
+// IPv6, RFC 8200 §8.1; computed over IPv4 too).
+func udpDatagram(src, dst netip.AddrPort, data []byte) []byte {
+	u := make([]byte, 8, 8+len(data))
+	binary.BigEndian.PutUint16(u[0:], src.Port())
+	binary.BigEndian.PutUint16(u[2:], dst.Port())
+	binary.BigEndian.PutUint16(u[4:], uint16(8+len(data)))
+	u = append(u, data...)
+	sum := ^onesSum(onesSum(0, pseudoHeader(src.Addr(), dst.Addr(), protoUDP, len(u))), u)
+	if sum == 0 {
+		sum = 0xffff // 0 means "no checksum" (RFC 768)
+	}
+	binary.BigEndian.PutUint16(u[6:], sum)
+	return u
+}
+
+// pseudoHeader is the IPv4 (RFC 793) or IPv6 (RFC 8200 §8.1) pseudo-header
+// of the TCP and UDP checksums.
+func pseudoHeader(s, d netip.Addr, proto byte, length int) []byte {
+	var p []byte
+	if s.Is4() {
+		sa, da := s.As4(), d.As4()
+		p = append(append(p, sa[:]...), da[:]...)
+		p = append(p, 0, proto)
+		return binary.BigEndian.AppendUint16(p, uint16(length))
+	}
+	sa, da := s.As16(), d.As16()
+	p = append(append(p, sa[:]...), da[:]...)
+	p = binary.BigEndian.AppendUint32(p, uint32(length))
+	return append(p, 0, 0, 0, proto)
+}
+
 // tcpSegment builds a TCP segment without options and with its checksum.
 func tcpSegment(src, dst netip.AddrPort, seq, ack uint32, flags byte, data []byte) []byte {
 	t := make([]byte, 20, 20+len(data))
@@ -252,19 +297,7 @@ func tcpSegment(src, dst netip.AddrPort, seq, ack uint32, flags byte, data []byt
 	binary.BigEndian.PutUint16(t[14:], 65535)
 	t = append(t, data...)
 
-	var pseudo []byte
-	s, d := src.Addr(), dst.Addr()
-	if s.Is4() {
-		sa, da := s.As4(), d.As4()
-		pseudo = append(append(pseudo, sa[:]...), da[:]...)
-		pseudo = append(pseudo, 0, protoTCP)
-		pseudo = binary.BigEndian.AppendUint16(pseudo, uint16(len(t)))
-	} else {
-		sa, da := s.As16(), d.As16()
-		pseudo = append(append(pseudo, sa[:]...), da[:]...)
-		pseudo = binary.BigEndian.AppendUint32(pseudo, uint32(len(t)))
-		pseudo = append(pseudo, 0, 0, 0, protoTCP)
-	}
+	pseudo := pseudoHeader(src.Addr(), dst.Addr(), protoTCP, len(t))
 	binary.BigEndian.PutUint16(t[16:], ^onesSum(onesSum(0, pseudo), t))
 	return t
 }

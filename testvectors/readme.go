@@ -3,6 +3,7 @@ package testvectors
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"breakwater/firewall/baseline"
@@ -14,31 +15,41 @@ const (
 	readmeEnd   = "<!-- END GENERATED -->"
 )
 
-// MarkdownTables renders the scenario table (scenario, what it shows,
-// expected verdicts) and the rule-coverage table of the README.
-func (f *File) MarkdownTables() string {
+// MarkdownTables renders, for each file, the scenario table (scenario,
+// what it shows, expected verdicts), then the rule-coverage table over all
+// of them and the list of known bugs.
+func MarkdownTables(files ...*File) string {
 	var b strings.Builder
-	b.WriteString("### Scenarios\n\n")
-	b.WriteString("| # | Scenario | Threat or flow | Expected verdicts |\n|---|---|---|---|\n")
-	for _, sc := range f.Scenarios {
-		name := "`" + sc.Name + "`"
-		if sc.KnownBug != "" {
-			name += " (**known bug**)"
+	for i, f := range files {
+		if i > 0 {
+			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", sc.Index, name, sc.Summary, expectedSummary(sc))
+		fmt.Fprintf(&b, "### %s scenarios (`%s`)\n\n", f.Title, filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(f.Path)), filepath.Base(f.Path))))
+		b.WriteString("| # | Scenario | Threat or flow | Expected verdicts |\n|---|---|---|---|\n")
+		for _, sc := range f.Scenarios {
+			name := "`" + sc.Name + "`"
+			if sc.KnownBug != "" {
+				name += " (**known bug**)"
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", sc.Index, name, sc.Summary, expectedSummary(sc))
+		}
 	}
 
 	b.WriteString("\n### Rule coverage\n\n")
 	b.WriteString("| Rule | Action | Scenarios expecting it |\n|---|---|---|\n")
 	byRule := map[string][]string{}
-	for _, sc := range f.Scenarios {
-		if sc.KnownBug != "" {
-			continue
-		}
-		for _, st := range sc.Steps {
-			list := byRule[st.Expect.Rule]
-			if len(list) == 0 || list[len(list)-1] != sc.Name {
-				byRule[st.Expect.Rule] = append(list, sc.Name)
+	var bugs []*Scenario
+	for _, f := range files {
+		for _, sc := range f.Scenarios {
+			if sc.KnownBug != "" {
+				bugs = append(bugs, sc)
+				continue
+			}
+			for _, st := range sc.Steps {
+				list := byRule[st.Expect.Rule]
+				if len(list) == 0 || list[len(list)-1] != sc.Name {
+					byRule[st.Expect.Rule] = append(list, sc.Name)
+				}
 			}
 		}
 	}
@@ -58,12 +69,6 @@ func (f *File) MarkdownTables() string {
 	}
 	row(DefaultRule, VerdictAllow)
 
-	var bugs []*Scenario
-	for _, sc := range f.Scenarios {
-		if sc.KnownBug != "" {
-			bugs = append(bugs, sc)
-		}
-	}
 	if len(bugs) > 0 {
 		b.WriteString("\n### Known bugs\n\n")
 		b.WriteString("These scenarios state what the firewall should do; the engine currently disagrees, so their tests are skipped with \"reported bug\" (and fail once the bug is fixed, as a reminder to remove `known_bug`).\n\n")
@@ -83,7 +88,7 @@ func expectedSummary(sc *Scenario) string {
 			allows++
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s → %s `%s`", st.Message.Op(), st.Expect.Verdict, st.Expect.Rule))
+		parts = append(parts, fmt.Sprintf("%s → %s `%s`", st.Label(), st.Expect.Verdict, st.Expect.Rule))
 	}
 	if allows > 0 {
 		parts = append([]string{fmt.Sprintf("%d × allow", allows)}, parts...)
@@ -92,8 +97,8 @@ func expectedSummary(sc *Scenario) string {
 }
 
 // UpdateReadme replaces the generated part of a README (between the
-// markers) with f's tables.
-func UpdateReadme(readme []byte, f *File) ([]byte, error) {
+// markers) with the files' tables.
+func UpdateReadme(readme []byte, files ...*File) ([]byte, error) {
 	i := bytes.Index(readme, []byte(readmeBegin))
 	j := bytes.Index(readme, []byte(readmeEnd))
 	if i < 0 || j < i {
@@ -102,7 +107,7 @@ func UpdateReadme(readme []byte, f *File) ([]byte, error) {
 	var out bytes.Buffer
 	out.Write(readme[:i+len(readmeBegin)])
 	out.WriteString("\n\n")
-	out.WriteString(f.MarkdownTables())
+	out.WriteString(MarkdownTables(files...))
 	out.WriteString("\n")
 	out.Write(readme[j:])
 	return out.Bytes(), nil

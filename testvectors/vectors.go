@@ -1,8 +1,8 @@
 // Package testvectors holds Breakwater's crafted signaling test vectors:
-// attack and benign scenarios written as YAML (diameter/scenarios.yaml),
-// each message with the verdict and rule the firewall must reach, and the
-// code that turns them into wire bytes (Step.Encode) and into a capture
-// (WritePcap) that `breakwater replay` and tshark read.
+// attack and benign scenarios written as YAML (diameter/scenarios.yaml,
+// gtp/scenarios.yaml), each message with the verdict and rule the firewall
+// must reach, and the code that turns them into wire bytes (Step.Encode)
+// and into a capture (WritePcap) that `breakwater replay` and tshark read.
 //
 // The scenario file is the single source of truth: the tests judge every
 // step with a fresh engine, replay the generated capture through
@@ -27,6 +27,7 @@ import (
 	"breakwater/firewall/baseline"
 	"breakwater/internal/strictyaml"
 	"breakwater/protocols/diameter"
+	"breakwater/protocols/view"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -48,6 +49,7 @@ type Transport string
 const (
 	SCTP Transport = "sctp" // one DATA chunk per message, PPID 46
 	TCP  Transport = "tcp"  // one segment per message after a handshake
+	UDP  Transport = "udp"  // one datagram per GTP-C message (piggybacked ones share it)
 )
 
 // Verdicts a step may expect (rules.Action names).
@@ -63,6 +65,9 @@ const DefaultRule = "default"
 // File is one loaded scenario file.
 type File struct {
 	Path string
+	// Title names the file's protocol in tables ("GTP-C"); by default the
+	// name of the file's directory.
+	Title string
 	// Config is the firewall configuration the scenarios are judged with,
 	// resolved against the file's directory ("" when not given).
 	Config    string
@@ -75,12 +80,13 @@ type File struct {
 	conns map[connKey]*conn
 }
 
-// Node is a named signaling endpoint (an MME, an HSS, an attacker).
+// Node is a named signaling endpoint (an MME, an HSS, a PGW, an attacker).
 type Node struct {
 	Name string
-	// Addr is the node's address and listening port. A node that opens an
-	// association or connection sends from an ephemeral port instead (see
-	// Step.Src).
+	// Addr is the node's address and listening port. Over SCTP and TCP, a
+	// node that opens an association or connection sends from an
+	// ephemeral port instead (see Step.Src); over UDP every message goes
+	// from one node's port to the other's (GTP-C: 2123 on both sides).
 	Addr        netip.AddrPort
 	Transport   Transport
 	Description string
@@ -115,8 +121,11 @@ type Step struct {
 	col      int
 	At       time.Duration // offset from the scenario start
 	From, To *Node
-	Message  *Message
-	Expect   Expect
+	// Message is the step's Diameter message, GTP its GTP-C message:
+	// exactly one is set.
+	Message *Message
+	GTP     *GTPMessage
+	Expect  Expect
 	Reason   string
 }
 
@@ -172,6 +181,40 @@ type AVP struct {
 	Raw    []byte // verbatim bytes (raw_avp, raw)
 }
 
+// Protocol is the step's signaling protocol.
+func (s *Step) Protocol() view.Protocol {
+	if s.GTP != nil {
+		return s.GTP.Protocol()
+	}
+	return view.Diameter
+}
+
+// Request reports whether the step's message is a request (GTP: a request
+// or notification), as view.Message.Request.
+func (s *Step) Request() bool {
+	if s.GTP != nil {
+		return s.GTP.Request()
+	}
+	return s.Message.Request()
+}
+
+// Op is the message's short name: "ULR", "CreateSessionRequest".
+func (s *Step) Op() string {
+	if s.GTP != nil {
+		return s.GTP.Op()
+	}
+	return s.Message.Op()
+}
+
+// Label names the message in tables: the Diameter command ("ULR"), or the
+// GTP version and type ("v2 CreateSessionRequest").
+func (s *Step) Label() string {
+	if s.GTP != nil {
+		return fmt.Sprintf("v%d %s", s.GTP.Version, s.GTP.Op())
+	}
+	return s.Message.Op()
+}
+
 // Time is when the step's message is sent.
 func (s *Step) Time() time.Time { return s.Scenario.Start().Add(s.At) }
 
@@ -192,7 +235,7 @@ func (s *Step) Dst() netip.AddrPort { return s.endpoint(s.To) }
 
 func (s *Step) endpoint(n *Node) netip.AddrPort {
 	c := s.Scenario.file.conns[pairOf(s.From, s.To)]
-	if n == c.init {
+	if n == c.init && c.transport != UDP {
 		return netip.AddrPortFrom(n.Addr.Addr(), c.initPort)
 	}
 	return n.Addr
@@ -391,7 +434,7 @@ func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
 func (l *loader) file(root *yaml.Node) {
 	root = resolve(root)
 	var scenarios *yaml.Node
-	l.fields(root, "scenario file", []string{"config", "base_time", "spacing", "nodes", "scenarios"}, []string{"nodes", "scenarios"},
+	l.fields(root, "scenario file", []string{"title", "config", "base_time", "spacing", "nodes", "scenarios"}, []string{"nodes", "scenarios"},
 		func(key string, k, v *yaml.Node) {
 			switch key {
 			case "config":
@@ -401,6 +444,8 @@ func (l *loader) file(root *yaml.Node) {
 					}
 					l.f.Config = s
 				}
+			case "title":
+				l.f.Title = l.text(v, "title")
 			case "base_time":
 				s, _ := l.str(v, "base_time")
 				t, err := time.Parse(time.RFC3339, s)
@@ -421,6 +466,9 @@ func (l *loader) file(root *yaml.Node) {
 	if scenarios != nil {
 		// Nodes first, wherever they are written, so steps can name them.
 		l.scenarios(scenarios)
+	}
+	if l.f.Title == "" {
+		l.f.Title = filepath.Base(filepath.Dir(l.path))
 	}
 }
 
@@ -455,10 +503,10 @@ func (l *loader) nodes(n *yaml.Node) {
 				case "transport":
 					s, _ := l.str(v, "transport")
 					switch Transport(s) {
-					case SCTP, TCP:
+					case SCTP, TCP, UDP:
 						node.Transport = Transport(s)
 					default:
-						l.fail(v, "transport: use sctp or tcp")
+						l.fail(v, "transport: use sctp, tcp (Diameter) or udp (GTP-C)")
 					}
 				case "description":
 					node.Description = l.text(v, "description")
@@ -534,14 +582,16 @@ func (l *loader) scenarios(n *yaml.Node) {
 			}
 		}
 		l.pairAnswers(sc)
+		l.pairGTP(sc)
+		l.linkPiggyback(sc)
 	}
 }
 
 func (l *loader) step(sc *Scenario, n *yaml.Node) *Step {
 	st := &Step{Scenario: sc, Index: len(sc.Steps), Line: n.Line, col: n.Column}
-	var msg *yaml.Node
-	ok := l.fields(n, "step", []string{"at", "from", "to", "diameter", "expect", "reason"},
-		[]string{"at", "from", "to", "diameter", "expect", "reason"},
+	var msg, gtpMsg *yaml.Node
+	ok := l.fields(n, "step", []string{"at", "from", "to", "diameter", "gtp", "expect", "reason"},
+		[]string{"at", "from", "to", "expect", "reason"},
 		func(key string, k, v *yaml.Node) {
 			switch key {
 			case "at":
@@ -565,21 +615,40 @@ func (l *loader) step(sc *Scenario, n *yaml.Node) *Step {
 				}
 			case "diameter":
 				msg = v
+			case "gtp":
+				gtpMsg = v
 			case "expect":
 				l.expect(st, v)
 			case "reason":
 				st.Reason = l.text(v, "reason")
 			}
 		})
-	if !ok || msg == nil {
+	if ok && (msg == nil) == (gtpMsg == nil) {
+		l.fail(n, "step: give exactly one message: diameter: or gtp:")
+		return nil
+	}
+	if !ok {
 		return nil
 	}
 	if st.From != nil && st.To != nil {
-		if st.From == st.To {
+		udp := st.From.Transport == UDP || st.To.Transport == UDP
+		switch {
+		case st.From == st.To:
 			l.fail(n, "step: from and to are the same node")
-		} else if st.From.Addr.Addr().Is4() != st.To.Addr.Addr().Is4() {
+		case st.From.Addr.Addr().Is4() != st.To.Addr.Addr().Is4():
 			l.fail(n, "step: %s and %s use different IP versions", st.From.Name, st.To.Name)
+		case gtpMsg != nil && (st.From.Transport != UDP || st.To.Transport != UDP):
+			l.fail(n, "step: GTP-C travels over UDP: give %s and %s transport: udp", st.From.Name, st.To.Name)
+		case msg != nil && udp:
+			l.fail(n, "step: Diameter travels over SCTP or TCP, and %s or %s is a UDP node", st.From.Name, st.To.Name)
 		}
+	}
+	if gtpMsg != nil {
+		st.GTP = l.gtpMessage(gtpMsg, st)
+		if st.GTP == nil {
+			return nil
+		}
+		return st
 	}
 	st.Message = l.message(msg, st)
 	if st.Message != nil && st.From != nil && st.To != nil && (st.From.Transport == TCP || st.To.Transport == TCP) {
@@ -676,7 +745,13 @@ func (l *loader) connections() {
 			continue
 		}
 		c := &conn{init: st.From, resp: st.To, transport: SCTP}
-		if st.From.Transport == TCP || st.To.Transport == TCP {
+		switch {
+		case st.From.Transport == UDP || st.To.Transport == UDP:
+			// GTP-C nodes send from and to their configured ports.
+			c.transport, c.initPort = UDP, st.From.Addr.Port()
+			l.f.conns[k] = c
+			continue
+		case st.From.Transport == TCP || st.To.Transport == TCP:
 			c.transport = TCP
 		}
 		// Linux's default ephemeral range, 32768-60999.

@@ -165,6 +165,7 @@ func gtpConfig(cfg *config.Config, g config.GTPRelay) proxy.GTPConfig {
 		Name: g.Name.Value, Listen: g.Listen.Address, Upstream: g.Upstream.Address,
 		RejectCauseV2: g.RejectCauseV2, RejectCauseV1: g.RejectCauseV1,
 		RequestTimeout: g.RequestTimeout, MaxMessage: cfg.Limits.MaxMessageBytes,
+		MaxTunnels: cfg.GTPState.MaxSessions, TunnelIdle: cfg.GTPState.SessionTTL,
 	}
 	if g.UpstreamSource.Set {
 		c.UpstreamSource = g.UpstreamSource.Address

@@ -53,7 +53,9 @@ var (
 	gtpRejected = desc("gtp_rejections_sent_total", "Rejection responses sent.", "relay")
 	gtpEcho     = desc("gtp_echo_answered_total", "Echo Requests answered by the relay.", "relay")
 	gtpUnmatch  = desc("gtp_unmatched_responses_total", "Responses to no request the relay forwarded.", "relay")
-	gtpUnroute  = desc("gtp_unroutable_requests_total", "Home requests for a partner TEID the relay never saw.", "relay")
+	gtpUnroute  = desc("gtp_unroutable_requests_total", "Home requests for a TEID the relay never handed out (or no longer holds).", "relay")
+	gtpRestarts = desc("gtp_upstream_restarts_total", "Changes of the upstream node's restart counter (Recovery), passed on to partners.", "relay")
+	gtpEvicted  = desc("gtp_tunnels_evicted_total", "Partner control endpoints dropped from a full TEID table before their idle time (raise gtp_state.max_sessions).", "relay")
 	gtpRetrans  = desc("gtp_retransmissions_total", "Requests forwarded again under the same relay sequence number.", "relay")
 	gtpRewrite  = desc("gtp_rewrite_failures_total", "Messages whose endpoint address family the relay has no address for.", "relay")
 )
@@ -61,7 +63,7 @@ var (
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
 		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
-		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite} {
+		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite, gtpRestarts, gtpEvicted} {
 		ch <- d
 	}
 }
@@ -115,6 +117,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, gtpUnroute, s.Unroutable.Load(), n)
 		counter(ch, gtpRetrans, s.Retransmissions.Load(), n)
 		counter(ch, gtpRewrite, s.RewriteFailures.Load(), n)
+		counter(ch, gtpRestarts, s.UpstreamRestarts.Load(), n)
+		counter(ch, gtpEvicted, s.TunnelsEvicted.Load(), n)
 	}
 	for _, r := range c.relays {
 		n, s := r.Name(), &r.Stats

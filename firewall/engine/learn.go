@@ -114,9 +114,19 @@ func (e *Engine) learnGTP(c *rules.Context) {
 			e.state.SetLocation(p.IMSI, p.Location)
 		}
 		if m.SenderTEID != 0 {
-			e.state.SetSession(state.NodeKey(m.Src.Addr(), m.SenderTEID), state.Session{
-				Partner: c.Receiver.Name, IMSI: p.IMSI, Created: m.Time,
-			})
+			// The partner addresses the session at the endpoint the home
+			// node announced, which may be another address of it (the
+			// other family of a dual-stack F-TEID) than the one it
+			// answered from.
+			s := state.Session{Partner: c.Receiver.Name, IMSI: p.IMSI, Created: m.Time}
+			e.state.SetSession(state.NodeKey(m.Src.Addr(), m.SenderTEID), s)
+			for _, a := range m.SenderAddrs {
+				if a.IsValid() && a != m.Src.Addr() {
+					if n := c.Net.SenderOf(a); n != nil && n.Home {
+						e.state.SetSession(state.NodeKey(a, m.SenderTEID), s)
+					}
+				}
+			}
 		}
 	}
 }

@@ -27,9 +27,22 @@ import (
 // it rewrites the sender's control-plane address to its own address facing
 // the receiver (TEIDs are untouched), and it renumbers requests into its
 // own sequence space so that responses come back to it and can be matched
-// to the original sender. User-plane F-TEIDs are not touched: user traffic
-// does not cross Breakwater. Echo requests are answered by the relay
-// itself, since path management is per hop.
+// to the original sender. Toward home it also stands in for the partner's
+// control-plane TEIDs (see teidMap): home nodes see one peer, the relay,
+// and the TEIDs it hands out are unique even when two partner nodes chose
+// the same one. User-plane F-TEIDs are not touched: user traffic does not
+// cross Breakwater.
+//
+// Path management is per hop: the relay answers Echo itself, with a
+// restart counter per side, and writes that counter into the Recovery IEs
+// it relays, since a peer seeing two counters from one address would take
+// it for a restart and delete every session with it (TS 23.007). The
+// home-facing counter never changes while the relay runs; the
+// partner-facing one moves when the upstream node's Recovery does, so
+// partners learn of a home restart as they would without the relay. A
+// partner node's restart is not passed on (home would delete every
+// partner's sessions); its stale sessions at home end by their own
+// Delete requests or timers.
 
 // GTPConfig is one GTP-C relay's settings (from config.GTPRelay).
 type GTPConfig struct {
@@ -41,30 +54,39 @@ type GTPConfig struct {
 	RejectCauseV1  uint8
 	RequestTimeout time.Duration
 	MaxMessage     int
+	// MaxTunnels sizes the table of partner control-plane endpoints the
+	// relay stands in for; TunnelIdle is how long an unused one is kept.
+	MaxTunnels int
+	TunnelIdle time.Duration
 }
 
 // GTPStats counts what a GTP relay did. Fields are updated atomically.
 type GTPStats struct {
-	Received        atomic.Uint64 // datagrams read
-	ToUpstream      atomic.Uint64 // messages relayed toward home
-	ToPartner       atomic.Uint64 // messages relayed toward partners
-	Blocked         atomic.Uint64 // rejected or dropped by the engine
-	Rejected        atomic.Uint64 // rejection responses sent
-	EchoAnswered    atomic.Uint64
-	Unmatched       atomic.Uint64 // responses to no request the relay forwarded
-	Unroutable      atomic.Uint64 // home requests for a partner TEID the relay never saw
-	RewriteFailures atomic.Uint64 // endpoints of an address family the relay has no address for
-	Retransmissions atomic.Uint64 // requests forwarded again under the same relay sequence number
+	Received         atomic.Uint64 // datagrams read
+	ToUpstream       atomic.Uint64 // messages relayed toward home
+	ToPartner        atomic.Uint64 // messages relayed toward partners
+	Blocked          atomic.Uint64 // rejected or dropped by the engine
+	Rejected         atomic.Uint64 // rejection responses sent
+	EchoAnswered     atomic.Uint64
+	Unmatched        atomic.Uint64 // responses to no request the relay forwarded
+	Unroutable       atomic.Uint64 // home requests for a TEID the relay never handed out
+	UpstreamRestarts atomic.Uint64 // changes of the upstream node's restart counter
+	TunnelsEvicted   atomic.Uint64 // partner endpoints dropped from a full TEID table before their idle time
+	RewriteFailures  atomic.Uint64 // endpoints of an address family the relay has no address for
+	Retransmissions  atomic.Uint64 // requests forwarded again under the same relay sequence number
 }
 
 // GTPRelay is an inline GTP-C relay.
 type GTPRelay struct {
-	cfg     GTPConfig
-	eng     *engine.Engine
-	log     *slog.Logger
-	block   *blockLog
-	Stats   GTPStats
-	restart uint8
+	cfg   GTPConfig
+	eng   *engine.Engine
+	log   *slog.Logger
+	block *blockLog
+	Stats GTPStats
+	// Restart counters announced toward home and toward partners.
+	homeRestart    uint8
+	partnerRestart atomic.Uint32
+	upstreamSeen   atomic.Uint32 // the upstream's counter + 1; 0: not seen yet
 
 	partnerSide, homeSide *net.UDPConn
 	upstream              netip.AddrPort
@@ -73,7 +95,7 @@ type GTPRelay struct {
 	homeFacing, partnerFacing [2]netip.Addr // [v4, v6]
 
 	toHome, toPartner seqTable // requests in flight in each direction
-	routes            routeTable
+	teids             *teidMap
 
 	closing atomic.Bool
 	wg      sync.WaitGroup
@@ -82,8 +104,16 @@ type GTPRelay struct {
 // NewGTPRelay prepares a relay; Start opens its sockets.
 func NewGTPRelay(cfg GTPConfig, eng *engine.Engine, log *slog.Logger) *GTPRelay {
 	l := log.With("relay", cfg.Name)
-	return &GTPRelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20},
-		restart: uint8(time.Now().Unix())}
+	if cfg.MaxTunnels <= 0 {
+		cfg.MaxTunnels = 1 << 16
+	}
+	if cfg.TunnelIdle <= 0 {
+		cfg.TunnelIdle = 7 * 24 * time.Hour
+	}
+	r := &GTPRelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20},
+		homeRestart: uint8(time.Now().Unix()), teids: newTEIDMap(cfg.MaxTunnels, int64(cfg.TunnelIdle))}
+	r.partnerRestart.Store(uint32(r.homeRestart))
+	return r
 }
 
 // Name is the relay's configured name.
@@ -186,7 +216,11 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 
 	// Echo is path management between Breakwater and that peer.
 	if len(d) > 1 && d[1] == 1 {
-		if resp, ok := rd.b.EchoResponse(d, r.restart); ok {
+		restart := uint8(r.partnerRestart.Load())
+		if fromHome {
+			restart = r.homeRestart
+		}
+		if resp, ok := rd.b.EchoResponse(d, restart); ok {
 			if sender != nil { // never answer an unknown source
 				r.socketFor(fromHome).WriteToUDPAddrPort(resp, src)
 				r.Stats.EchoAnswered.Add(1)
@@ -209,12 +243,25 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 		if !ok {
 			return
 		}
+		if fromHome {
+			// Home addresses partner sessions by the relay's TEIDs.
+			node, ok := r.restoreTEID(part, now)
+			if !ok {
+				return
+			}
+			if node.IsValid() && !to.IsValid() {
+				to = node // a request: to the node behind the TEID
+			}
+		}
 		n, _ := gtp.Decode(part, v)
 		v.Time, v.Src = now, src
-		if v.Request {
-			to = r.requestDestination(v, fromHome)
+		if v.Request && !fromHome {
+			to = r.upstream
 		}
 		if !to.IsValid() {
+			if v.Request {
+				r.Stats.Unroutable.Add(1)
+			}
 			return
 		}
 		dst, v.Dst = to, to
@@ -236,7 +283,7 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 	for off = 0; off < len(d); {
 		part := d[off:]
 		n, err := gtp.Decode(part, v)
-		if err != nil || !r.rewrite(part, v, src, fromHome) {
+		if err != nil || !r.rewrite(part, v, src, fromHome, now) {
 			return
 		}
 		if n == 0 || !gtp.HasPiggyback(part) {
@@ -286,33 +333,49 @@ func (r *GTPRelay) restoreResponse(part []byte, fromHome bool) (netip.AddrPort, 
 	return o.from, true
 }
 
-// requestDestination: a partner's request goes to the upstream; a home
-// request to the partner node that announced the TEID it addresses.
-func (r *GTPRelay) requestDestination(v *view.Message, fromHome bool) netip.AddrPort {
-	if !fromHome {
-		return r.upstream
+// restoreTEID gives a message from home the partner's TEID in place of
+// the relay's and returns the partner node it belongs to (no address when
+// the header has no TEID or TEID 0). A TEID the relay never handed out, or
+// no longer holds, cannot be delivered: false.
+func (r *GTPRelay) restoreTEID(part []byte, now time.Time) (netip.AddrPort, bool) {
+	h, err := gtp.ParseHeader(part)
+	if err != nil || !h.TEIDPresent || h.TEID == 0 {
+		return netip.AddrPort{}, true
 	}
-	to, ok := r.routes.get(v.TEID)
+	k, ok := r.teids.get(h.TEID, now.UnixNano())
 	if !ok {
-		r.Stats.Unroutable.Add(1)
+		if gtp.TypeRole(h.Version, h.Type) == gtp.RoleRequest {
+			r.Stats.Unroutable.Add(1)
+		} else {
+			r.Stats.Unmatched.Add(1)
+		}
+		return netip.AddrPort{}, false
 	}
-	return to
+	gtp.SetTEID(part, k.teid)
+	return k.node, true
 }
 
 // rewrite renumbers one judged message and announces the relay as its
-// sender's control-plane endpoint.
-func (r *GTPRelay) rewrite(part []byte, v *view.Message, src netip.AddrPort, fromHome bool) bool {
+// sender's control-plane endpoint (with a TEID of the relay's toward home)
+// and restart counter.
+func (r *GTPRelay) rewrite(part []byte, v *view.Message, src netip.AddrPort, fromHome bool, now time.Time) bool {
 	version := gtpVersion(v)
 	facing := r.homeFacing // a partner's message goes home
 	if fromHome {
 		facing = r.partnerFacing
 	}
+	var local uint32
 	if !fromHome && v.SenderTEID != 0 {
-		// Remember where home should send requests for this partner's
-		// session: the control-plane endpoint the partner announced.
+		// Home will address this partner session by the relay's TEID;
+		// the relay sends home's messages for it to the endpoint the
+		// partner announced.
 		for _, a := range v.SenderAddrs {
 			if a.IsValid() {
-				r.routes.put(v.SenderTEID, netip.AddrPortFrom(a, 2123))
+				var evicted bool
+				local, evicted = r.teids.put(teidKey{netip.AddrPortFrom(a, 2123), v.SenderTEID}, now.UnixNano())
+				if evicted {
+					r.Stats.TunnelsEvicted.Add(1)
+				}
 				break
 			}
 		}
@@ -329,12 +392,37 @@ func (r *GTPRelay) rewrite(part []byte, v *view.Message, src netip.AddrPort, fro
 		gtp.SetSequence(part, seq)
 	}
 	if hasSenderEndpoint(v) {
-		if _, err := gtp.RewriteControlAddress(part, facing[0], facing[1]); err != nil {
+		if _, err := gtp.RewriteSender(part, facing[0], facing[1], v.SenderTEID, local); err != nil {
 			r.Stats.RewriteFailures.Add(1)
 			r.log.Warn("cannot announce the relay as endpoint: no address of that family", "src", src.String(), "op", v.Op)
 			return false
 		}
 	}
+	if fromHome {
+		old, ok := gtp.SetRecovery(part, uint8(r.partnerRestart.Load()))
+		if ok && src.Addr() == r.upstream.Addr() && r.upstreamRecovery(old) {
+			gtp.SetRecovery(part, uint8(r.partnerRestart.Load()))
+		}
+	} else {
+		gtp.SetRecovery(part, r.homeRestart)
+	}
+	return true
+}
+
+// upstreamRecovery notes the upstream node's restart counter and reports
+// whether it changed: then the node restarted and lost its sessions, and the relay's
+// partner-facing counter moves on so that partners learn it. Only the
+// upstream's own messages count: other home nodes behind the relay have
+// counters of their own.
+func (r *GTPRelay) upstreamRecovery(c uint8) (restarted bool) {
+	prev := r.upstreamSeen.Swap(uint32(c) + 1)
+	if prev == 0 || prev == uint32(c)+1 {
+		return false
+	}
+	n := uint8(r.partnerRestart.Add(1))
+	r.Stats.UpstreamRestarts.Add(1)
+	r.log.Warn("upstream restarted: announcing a new restart counter to partners",
+		"upstream", r.upstream.String(), "recovery", c, "partner_restart", n)
 	return true
 }
 
@@ -454,35 +542,4 @@ func sourceKey(from netip.AddrPort, seq, typ uint32, version uint8) uint64 {
 	}
 	h = (h ^ uint64(from.Port())) * 1099511628211
 	return (h ^ uint64(seq)<<16 ^ uint64(typ)<<8 ^ uint64(version)) * 0x9E3779B97F4A7C15
-}
-
-// routeTable maps a partner's control-plane TEID to the endpoint the
-// partner announced for it, so that home-initiated requests reach the
-// right partner node. Fixed, direct-mapped; an overwritten entry means a
-// home request for that old session cannot be routed (counted).
-type routeTable struct {
-	mu      sync.Mutex
-	entries [1 << 16]routeEntry
-}
-
-type routeEntry struct {
-	teid uint32
-	to   netip.AddrPort
-	used bool
-}
-
-func (t *routeTable) put(teid uint32, to netip.AddrPort) {
-	t.mu.Lock()
-	t.entries[(teid*0x9E3779B1)>>16] = routeEntry{teid: teid, to: to, used: true}
-	t.mu.Unlock()
-}
-
-func (t *routeTable) get(teid uint32) (netip.AddrPort, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := &t.entries[(teid*0x9E3779B1)>>16]
-	if !e.used || e.teid != teid {
-		return netip.AddrPort{}, false
-	}
-	return e.to, true
 }

@@ -130,8 +130,12 @@ func servingNetwork(plmn string) []byte {
 }
 
 func createSession(b *gtp.Builder, seq uint32, sgwTEID uint32, from netip.Addr, plmn string) []byte {
+	return createSessionFor(b, "310260000000001", seq, sgwTEID, from, plmn)
+}
+
+func createSessionFor(b *gtp.Builder, imsi string, seq uint32, sgwTEID uint32, from netip.Addr, plmn string) []byte {
 	return b.StartV2(32, true, 0, seq).
-		IE(gtp.IEIMSI, 0, gtp.TBCD("310260000000001")).
+		IE(gtp.IEIMSI, 0, gtp.TBCD(imsi)).
 		IE(gtp.IERATType, 0, []byte{6}).
 		IE(gtp.IEServingNetwork, 0, servingNetwork(plmn)).
 		IE(gtp.IEFTEID, 0, gtp.FTEID(6, sgwTEID, from)).
@@ -155,14 +159,16 @@ func TestGTPSessionThroughRelay(t *testing.T) {
 	if from.Addr() != bwHome || v.Op != "CreateSessionRequest" || v.Transaction == 100 {
 		t.Fatalf("PGW got %s seq %d from %v", v.Op, v.Transaction, from)
 	}
-	if v.SenderAddrs[0] != bwHome || v.SenderTEID != 0x1111 {
-		t.Fatalf("sender F-TEID %v/%x: the relay must announce itself and keep the TEID", v.SenderAddrs, v.SenderTEID)
+	// The relay stands in for the SGW's endpoint with a TEID of its own.
+	relayTEID := v.SenderTEID
+	if v.SenderAddrs[0] != bwHome || relayTEID == 0 || relayTEID == 0x1111 {
+		t.Fatalf("sender F-TEID %v/%x: the relay must announce itself with its own TEID", v.SenderAddrs, v.SenderTEID)
 	}
 	if !containsAddr(req, sgwAddr) {
 		t.Fatal("the user-plane F-TEID lost the SGW's address")
 	}
 	// 2. The PGW accepts, announcing its own control endpoint.
-	resp := b.StartV2(33, true, 0x1111, uint32(v.Transaction)).
+	resp := b.StartV2(33, true, relayTEID, uint32(v.Transaction)).
 		IE(gtp.IECause, 0, []byte{16, 0}).
 		IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x2222, pgwAddr)).Message()
 	h.pgw.send(t, resp, from)
@@ -171,7 +177,7 @@ func TestGTPSessionThroughRelay(t *testing.T) {
 		t.Fatal("the SGW got no Create Session Response")
 	}
 	v = gtpDecode(t, got)
-	if from != bwP || v.Op != "CreateSessionResponse" || v.Transaction != 100 || v.ResultCode != 16 {
+	if from != bwP || v.Op != "CreateSessionResponse" || v.Transaction != 100 || v.ResultCode != 16 || v.TEID != 0x1111 {
 		t.Fatalf("SGW got %s seq %d cause %d from %v", v.Op, v.Transaction, v.ResultCode, from)
 	}
 	if v.SenderAddrs[0] != bwPartner || v.SenderTEID != 0x2222 {
@@ -188,8 +194,8 @@ func TestGTPSessionThroughRelay(t *testing.T) {
 	if !ok || gtpDecode(t, req).Op != "ModifyBearerRequest" || gtpDecode(t, req).TEID != 0x2222 {
 		t.Fatal("the PGW did not get the partner's Modify Bearer Request")
 	}
-	h.pgw.send(t, b.StartV2(35, true, 0x1111, uint32(gtpDecode(t, req).Transaction)).IE(gtp.IECause, 0, []byte{16, 0}).Message(), from)
-	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Transaction != 101 {
+	h.pgw.send(t, b.StartV2(35, true, relayTEID, uint32(gtpDecode(t, req).Transaction)).IE(gtp.IECause, 0, []byte{16, 0}).Message(), from)
+	if got, _, ok := h.sgw.recv(2 * time.Second); !ok || gtpDecode(t, got).Transaction != 101 || gtpDecode(t, got).TEID != 0x1111 {
 		t.Fatal("the SGW did not get its Modify Bearer Response")
 	}
 
@@ -208,11 +214,12 @@ func TestGTPSessionThroughRelay(t *testing.T) {
 	}
 
 	// 5. The PGW starts a dedicated bearer: the request reaches the SGW
-	// that announced TEID 0x1111, and its response returns to the PGW.
-	cbr := b.StartV2(95, true, 0x1111, 5000).Group(gtp.IEBearerContext, 0).IE(gtp.IEEBI, 0, []byte{0}).End().Message()
+	// that announced TEID 0x1111 (the PGW knows it by the relay's TEID),
+	// and its response returns to the PGW.
+	cbr := b.StartV2(95, true, relayTEID, 5000).Group(gtp.IEBearerContext, 0).IE(gtp.IEEBI, 0, []byte{0}).End().Message()
 	h.pgw.send(t, cbr, netip.AddrPortFrom(bwHome, 2123))
 	got, from, ok = h.sgw.recv(2 * time.Second)
-	if !ok || gtpDecode(t, got).Op != "CreateBearerRequest" {
+	if !ok || gtpDecode(t, got).Op != "CreateBearerRequest" || gtpDecode(t, got).TEID != 0x1111 {
 		t.Fatal("the SGW did not get the PGW's Create Bearer Request")
 	}
 	h.sgw.send(t, b.StartV2(96, true, 0x2222, uint32(gtpDecode(t, got).Transaction)).IE(gtp.IECause, 0, []byte{16, 0}).Message(), from)
@@ -285,13 +292,16 @@ func TestGTPv1PDPContextThroughRelay(t *testing.T) {
 		t.Fatal("the GGSN got no Create PDP Context Request")
 	}
 	v := gtpDecode(t, req)
-	if v.SenderAddrs[0] != bwHome || v.SenderTEID != 0x5555 {
-		t.Fatalf("signalling GSN address %v: the relay must announce itself", v.SenderAddrs)
+	if v.SenderAddrs[0] != bwHome || v.SenderTEID == 0x5555 || v.SenderTEID == 0 {
+		t.Fatalf("signalling GSN address %v TEID %x: the relay must announce itself with its own TEID", v.SenderAddrs, v.SenderTEID)
+	}
+	if !containsBytes(req, []byte{0x10, 0, 0, 0x44, 0x44}) {
+		t.Fatal("the user-plane TEID Data I must be relayed unchanged")
 	}
 	if !containsAddr(req[len(req)-4:], sgwAddr) {
 		t.Fatal("the user-traffic GSN address must keep the SGSN's address")
 	}
-	resp := b.StartV1(17, 0x5555, uint16(v.Transaction)).
+	resp := b.StartV1(17, v.SenderTEID, uint16(v.Transaction)).
 		TV(gtp.V1IECause, []byte{128}).
 		TV(gtp.V1IETEIDControl, []byte{0, 0, 0x66, 0x66}).
 		TLV(gtp.V1IEGSNAddress, pgwAddr.AsSlice()).
@@ -301,7 +311,7 @@ func TestGTPv1PDPContextThroughRelay(t *testing.T) {
 	if !ok {
 		t.Fatal("the SGSN got no response")
 	}
-	if v := gtpDecode(t, got); v.ResultCode != 128 || v.Transaction != 300 || v.SenderAddrs[0] != bwPartner {
+	if v := gtpDecode(t, got); v.ResultCode != 128 || v.Transaction != 300 || v.SenderAddrs[0] != bwPartner || v.TEID != 0x5555 {
 		t.Fatalf("response %+v", v)
 	}
 	// SGSN Context Request (context theft) is rejected with the v1 cause.
@@ -317,11 +327,12 @@ func TestGTPRelayNoAllocation(t *testing.T) {
 	bwP := netip.AddrPortFrom(bwPartner, 2123)
 	h.sgw.send(t, createSession(&b, 1, 0x7777, sgwAddr, "23415"), bwP)
 	req, from, _ := h.pgw.recv(2 * time.Second)
-	h.pgw.send(t, b.StartV2(33, true, 0x7777, uint32(gtpDecode(t, req).Transaction)).
+	relayTEID := gtpDecode(t, req).SenderTEID
+	h.pgw.send(t, b.StartV2(33, true, relayTEID, uint32(gtpDecode(t, req).Transaction)).
 		IE(gtp.IECause, 0, []byte{16, 0}).IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x8888, pgwAddr)).Message(), from)
 	h.sgw.recv(2 * time.Second)
 	mbr := append([]byte(nil), b.StartV2(34, true, 0x8888, 2).IE(gtp.IERATType, 0, []byte{6}).Message()...)
-	mba := append([]byte(nil), b.StartV2(35, true, 0x7777, 0).IE(gtp.IECause, 0, []byte{16, 0}).Message()...)
+	mba := append([]byte(nil), b.StartV2(35, true, relayTEID, 0).IE(gtp.IECause, 0, []byte{16, 0}).Message()...)
 	buf := make([]byte, 1<<16)
 	seq := uint32(10)
 	roundTrip := func() {
@@ -339,14 +350,24 @@ func TestGTPRelayNoAllocation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h.sgw.c.SetReadDeadline(time.Time{})
-	h.pgw.c.SetReadDeadline(time.Time{})
+	// A lost datagram fails the test rather than hanging it.
+	h.sgw.c.SetReadDeadline(time.Now().Add(time.Minute))
+	h.pgw.c.SetReadDeadline(time.Now().Add(time.Minute))
 	for i := 0; i < 100; i++ {
 		roundTrip()
 	}
 	if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
 		t.Errorf("relaying a GTP-C request and its response: %v allocations", n)
 	}
+}
+
+func containsBytes(b, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if string(b[i:i+len(sub)]) == string(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAddr(b []byte, a netip.Addr) bool {
@@ -357,4 +378,141 @@ func containsAddr(b []byte, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// Two nodes of partners choose the same control TEID (they allocate
+// independently): home addresses each session by the relay's TEID, and
+// each home request reaches the node whose session it is.
+func TestGTPSameTEIDFromTwoNodes(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	bwH := netip.AddrPortFrom(bwHome, 2123)
+	relayTEIDs := map[string]uint32{}
+	for _, n := range []struct {
+		name string
+		peer *udpPeer
+		addr netip.Addr
+		plmn string
+		imsi string
+	}{{"uk", h.sgw, sgwAddr, "23415", "310260000000001"}, {"de", h.deSGW, deSGWAddr, "26201", "310260000000002"}} {
+		n.peer.send(t, createSessionFor(&b, n.imsi, 400, 0x1, n.addr, n.plmn), bwP)
+		req, from, ok := h.pgw.recv(2 * time.Second)
+		if !ok {
+			t.Fatalf("%s: no Create Session Request at the PGW", n.name)
+		}
+		v := gtpDecode(t, req)
+		relayTEIDs[n.name] = v.SenderTEID
+		h.pgw.send(t, b.StartV2(33, true, v.SenderTEID, uint32(v.Transaction)).
+			IE(gtp.IECause, 0, []byte{16, 0}).IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x100, pgwAddr)).Message(), from)
+		if got, _, ok := n.peer.recv(2 * time.Second); !ok || gtpDecode(t, got).TEID != 0x1 {
+			t.Fatalf("%s: no Create Session Response with the node's own TEID", n.name)
+		}
+	}
+	if relayTEIDs["uk"] == relayTEIDs["de"] {
+		t.Fatalf("both nodes' TEID 1 got relay TEID %x", relayTEIDs["uk"])
+	}
+	// The same endpoint announced again keeps its relay TEID.
+	h.sgw.send(t, createSession(&b, 401, 0x1, sgwAddr, "23415"), bwP)
+	if req, _, ok := h.pgw.recv(2 * time.Second); !ok || gtpDecode(t, req).SenderTEID != relayTEIDs["uk"] {
+		t.Fatal("a known endpoint got a new relay TEID")
+	}
+	for _, n := range []struct {
+		name string
+		peer *udpPeer
+	}{{"de", h.deSGW}, {"uk", h.sgw}} {
+		h.pgw.send(t, b.StartV2(99, true, relayTEIDs[n.name], 6000).IE(gtp.IEEBI, 0, []byte{5}).Message(), bwH)
+		got, _, ok := n.peer.recv(2 * time.Second)
+		if !ok {
+			t.Fatalf("the PGW's Delete Bearer Request for %s's session did not reach %s's node", n.name, n.name)
+		}
+		if v := gtpDecode(t, got); v.Op != "DeleteBearerRequest" || v.TEID != 0x1 {
+			t.Fatalf("%s got %s for TEID %x", n.name, v.Op, v.TEID)
+		}
+	}
+	// A TEID the relay never handed out goes nowhere.
+	h.pgw.send(t, b.StartV2(99, true, 0x1, 6001).IE(gtp.IEEBI, 0, []byte{5}).Message(), bwH)
+	for _, p := range []*udpPeer{h.sgw, h.deSGW} {
+		if _, _, ok := p.recv(200 * time.Millisecond); ok {
+			t.Fatal("a home request for an unknown relay TEID was delivered")
+		}
+	}
+	if n := h.relay.Stats.Unroutable.Load(); n != 1 {
+		t.Fatalf("unroutable %d, want 1", n)
+	}
+}
+
+// The relay answers Echo with one restart counter per side and writes the
+// same counter into the Recovery IEs it relays; when the upstream's
+// counter changes, partners see the relay's counter change too.
+func TestGTPRecoveryPerSide(t *testing.T) {
+	h := newGTPHarness(t)
+	var b gtp.Builder
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	bwH := netip.AddrPortFrom(bwHome, 2123)
+	recovery := func(m []byte) uint8 {
+		t.Helper()
+		for i := 8; i+5 <= len(m); i++ { // Recovery IE: 03 0001 00 <counter>
+			if m[i] == gtp.IERecovery && m[i+1] == 0 && m[i+2] == 1 && m[i+3] == 0 {
+				return m[i+4]
+			}
+		}
+		t.Fatal("no Recovery IE")
+		return 0
+	}
+	echo := func(p *udpPeer, to netip.AddrPort, seq uint32) uint8 {
+		t.Helper()
+		p.send(t, b.StartV2(1, false, 0, seq).IE(gtp.IERecovery, 0, []byte{9}).Message(), to)
+		got, _, ok := p.recv(2 * time.Second)
+		if !ok {
+			t.Fatal("no Echo Response")
+		}
+		return recovery(got)
+	}
+	homeSide := echo(h.pgw, bwH, 1)
+	partnerSide := echo(h.sgw, bwP, 2)
+
+	csr := append([]byte(nil), b.StartV2(32, true, 0, 500).
+		IE(gtp.IEIMSI, 0, gtp.TBCD("310260000000001")).
+		IE(gtp.IERecovery, 0, []byte{200}).
+		IE(gtp.IEServingNetwork, 0, servingNetwork("23415")).
+		IE(gtp.IEFTEID, 0, gtp.FTEID(6, 0x42, sgwAddr)).Message()...)
+	h.sgw.send(t, csr, bwP)
+	req, from, ok := h.pgw.recv(2 * time.Second)
+	if !ok {
+		t.Fatal("no Create Session Request at the PGW")
+	}
+	if r := recovery(req); r != homeSide {
+		t.Fatalf("the PGW sees restart counter %d in the request but %d in Echo", r, homeSide)
+	}
+	v := gtpDecode(t, req)
+	answer := func(seq uint32, counter uint8) uint8 {
+		t.Helper()
+		h.pgw.send(t, b.StartV2(33, true, v.SenderTEID, seq).IE(gtp.IECause, 0, []byte{16, 0}).
+			IE(gtp.IERecovery, 0, []byte{counter}).
+			IE(gtp.IEFTEID, 0, gtp.FTEID(7, 0x100, pgwAddr)).Message(), from)
+		got, _, ok := h.sgw.recv(2 * time.Second)
+		if !ok {
+			t.Fatal("no Create Session Response at the SGW")
+		}
+		return recovery(got)
+	}
+	if r := answer(uint32(v.Transaction), 7); r != partnerSide {
+		t.Fatalf("the SGW sees restart counter %d in the response but %d in Echo", r, partnerSide)
+	}
+	// The PGW restarts (counter 7 → 8): partners must see a new counter.
+	h.sgw.send(t, csr, bwP) // a retransmission: same relay number
+	if _, _, ok := h.pgw.recv(2 * time.Second); !ok {
+		t.Fatal("retransmission not relayed")
+	}
+	r := answer(uint32(v.Transaction), 8)
+	if r == partnerSide || echo(h.sgw, bwP, 3) != r {
+		t.Fatalf("after the upstream restart the partner side announces %d (before %d, Echo %d)", r, partnerSide, echo(h.sgw, bwP, 4))
+	}
+	if echo(h.pgw, bwH, 5) != homeSide {
+		t.Fatal("the home-facing counter changed")
+	}
+	if n := h.relay.Stats.UpstreamRestarts.Load(); n != 1 {
+		t.Fatalf("upstream restarts %d, want 1", n)
+	}
 }

@@ -156,13 +156,23 @@ const (
 // response type for the request's type, the request's sequence number, and
 // as TEID the sender's control-plane TEID when the request announced one
 // (otherwise 0, as TS 29.274 §5.5.2 allows). It returns false for
-// messages that get no response.
+// messages that get no response, and for Echo Requests, whose response
+// has no cause and would tell the peer the path is up (EchoResponse
+// answers them).
 func (b *Builder) Reject(req []byte, cause uint8) ([]byte, bool) {
 	h, err := ParseHeader(req)
-	if err != nil {
+	if err != nil || h.Type == 1 {
 		return nil, false
 	}
 	resp := h.Type + 1
+	if h.Version == 1 {
+		switch h.Type { // TS 29.060 table 1: the two answers not numbered request+1
+		case 55: // Forward Relocation Complete
+			resp = 59 // Forward Relocation Complete Acknowledge
+		case 58: // Forward SRNS Context
+			resp = 60 // Forward SRNS Context Acknowledge
+		}
+	}
 	if TypeRole(h.Version, h.Type) != RoleRequest || TypeRole(h.Version, resp) != RoleResponse {
 		return nil, false
 	}

@@ -19,6 +19,7 @@ const (
 	reasonBadRAI        = "Routeing Area Identity IE has a bad PLMN identity"
 	reasonDupSenderTEID = "duplicate sender control-plane F-TEID / TEID Control Plane"
 	reasonBadFTEID      = "F-TEID IE length does not match its address flags"
+	reasonPGWFTEID      = "Create Session Response: the PGW's S5/S8 F-TEID (instance 1) names another endpoint than its sender F-TEID"
 	reasonBadGSNAddress = "GSN Address IE is neither 4 nor 16 octets"
 	reasonBadCause      = "Cause IE is empty"
 )
@@ -33,10 +34,12 @@ func Decode(b []byte, v *view.Message) (int, error) {
 	h, err := ParseHeader(b)
 	v.Reset()
 	v.Raw = b
-	switch h.Version {
-	case 1:
+	switch {
+	case err == ErrVersion: // GTPv0, GTP' (whose version may be 1) or unknown
+		v.Protocol = view.ProtoUnknown
+	case h.Version == 1:
 		v.Protocol = view.GTPv1C
-	case 2:
+	case h.Version == 2:
 		v.Protocol = view.GTPv2C
 	default:
 		v.Protocol = view.ProtoUnknown
@@ -87,7 +90,13 @@ func HasPiggyback(b []byte) bool {
 		return false
 	}
 	n := int(binary.BigEndian.Uint16(b[2:])) + 4
-	if n >= len(b) {
+	// The first message must be long enough for its own header: otherwise
+	// Decode refuses it (and returns 0), and there is nothing to skip.
+	hdr := 8
+	if b[0]&0x08 != 0 {
+		hdr = 12
+	}
+	if n < hdr || n >= len(b) {
 		return false
 	}
 	next := b[n:]
@@ -101,6 +110,7 @@ type decoder struct {
 	v                       *view.Message
 	imsiSeen, servingSeen   bool
 	senderSeen, gsnAddrSeen bool
+	senderVal               []byte // the sender F-TEID's value, once seen
 }
 
 func (d *decoder) malformed(reason string) {
@@ -150,8 +160,19 @@ func decodeV2(body []byte, v *view.Message) error {
 		return err
 	}
 	d := decoder{v: v}
+	// A PGW answering on S5/S8, S2a or S2b announces its control-plane
+	// F-TEID only as instance 1 of a Create Session Response: the
+	// instance-0 Sender F-TEID is for S11/S4 (TS 29.274 table 7.2.2-1).
+	var pgwFTEID []byte
+	pgwFTEIDs := 0
 	it := V2IEs{b: body}
 	for ie, ok := it.Next(); ok; ie, ok = it.Next() {
+		if ie.Type == IEFTEID && ie.Instance == 1 && v.Code == msgCreateSessionResponse {
+			if pgwFTEIDs++; pgwFTEIDs == 1 {
+				pgwFTEID = ie.Value
+			}
+			continue
+		}
 		if ie.Instance != 0 {
 			continue // other instances are other roles (e.g. the PGW's address in a CSReq)
 		}
@@ -189,8 +210,27 @@ func decodeV2(body []byte, v *view.Message) error {
 			d.fteid(val)
 		}
 	}
+	switch {
+	case pgwFTEID == nil:
+	case pgwFTEIDs > 1:
+		d.malformed(reasonDupSenderTEID)
+	case !d.senderSeen:
+		d.fteid(pgwFTEID)
+	case pgwFTEID[0]&0x3f == d.senderVal[0]&0x3f && (len(pgwFTEID) != len(d.senderVal) ||
+		pgwFTEID[0]&0xc0 != d.senderVal[0]&0xc0 || string(pgwFTEID[1:]) != string(d.senderVal[1:])):
+		// On S5/S8 both name the PGW's control endpoint (same interface
+		// type) and the SGW uses instance 1: checking one while the
+		// receiver uses another would let a spoofed address through. On
+		// S11/S4 instance 0 is the SGW's own endpoint (another interface
+		// type) and instance 1 the PGW's, which the MME never contacts.
+		d.malformed(reasonPGWFTEID)
+	}
 	return nil
 }
+
+// msgCreateSessionResponse is the GTPv2 message type whose sender F-TEID
+// may be instance 1.
+const msgCreateSessionResponse = 33
 
 // fteid reads the sender F-TEID (instance 0) when it is a control-plane one.
 func (d *decoder) fteid(val []byte) {
@@ -218,6 +258,7 @@ func (d *decoder) fteid(val []byte) {
 		return
 	}
 	d.senderSeen = true
+	d.senderVal = val
 	d.v.SenderTEID = binary.BigEndian.Uint32(val[1:])
 	off := 5
 	if flags&0x80 != 0 {

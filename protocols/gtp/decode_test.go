@@ -114,3 +114,44 @@ func bytesContain(b, sub []byte) bool {
 	}
 	return false
 }
+
+// A Create Session Response naming the PGW's S5/S8 control endpoint twice
+// (instance 0 and instance 1, same interface type) must name one endpoint:
+// otherwise a check could see one and the SGW use the other. On S11 the two
+// instances are different nodes' endpoints and both are fine.
+func TestCreateSessionResponsePGWFTEIDs(t *testing.T) {
+	partner := netip.MustParseAddr("192.0.2.60")
+	other := netip.MustParseAddr("100.64.0.66")
+	sgw := netip.MustParseAddr("10.10.4.20")
+	var b Builder
+	for _, tc := range []struct {
+		name      string
+		i0, i1    []byte
+		malformed bool
+		sender    netip.Addr
+	}{
+		{"S8 same endpoint", FTEID(7, 0x25, partner), FTEID(7, 0x25, partner), false, partner},
+		{"S8 other address", FTEID(7, 0x25, partner), FTEID(7, 0x25, other), true, partner},
+		{"S8 other TEID", FTEID(7, 0x25, partner), FTEID(7, 0x26, partner), true, partner},
+		{"S8 instance 1 only", nil, FTEID(7, 0x25, other), false, other},
+		{"S11 SGW and PGW", FTEID(11, 0x11, sgw), FTEID(7, 0x25, other), false, sgw},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bb := b.StartV2(33, true, 1, 1).IE(IECause, 0, []byte{16, 0})
+			if tc.i0 != nil {
+				bb = bb.IE(IEFTEID, 0, tc.i0)
+			}
+			msg := bb.IE(IEFTEID, 1, tc.i1).Message()
+			var v view.Message
+			if _, err := Decode(msg, &v); err != nil {
+				t.Fatal(err)
+			}
+			if (v.Malformed != "") != tc.malformed {
+				t.Fatalf("malformed %q, want %v", v.Malformed, tc.malformed)
+			}
+			if !tc.malformed && v.SenderAddrs[0] != tc.sender {
+				t.Fatalf("sender %v, want %v", v.SenderAddrs[0], tc.sender)
+			}
+		})
+	}
+}

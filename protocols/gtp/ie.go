@@ -62,7 +62,8 @@ func validateV2(b []byte, depth int) error {
 }
 
 // V1IEs iterates over GTPv1 IEs: TV IEs (type < 128) have lengths fixed
-// by the specification, TLV IEs a 2-octet length.
+// by the specification, TLV IEs a 2-octet length (but the Extension
+// Header Type List, a 1-octet one).
 type V1IEs struct {
 	b    []byte
 	err  error
@@ -83,6 +84,13 @@ func (it *V1IEs) Next() (IE, bool) {
 			return IE{}, false
 		}
 		hdr = 1
+	} else if t == v1IEExtHeaderTypeList {
+		// The one TLV IE with a 1-octet length (TS 29.060 §7.7.40).
+		if len(it.b) < 2 {
+			it.err, it.b = ErrIE, nil
+			return IE{}, false
+		}
+		hdr, l = 2, int(it.b[1])
 	} else {
 		if len(it.b) < 3 {
 			it.err, it.b = ErrIE, nil
@@ -115,6 +123,11 @@ var tvLength = [128]int{
 	16: 4, 17: 4, 18: 5, 19: 1, 20: 1, 21: 1, 22: 9, 23: 1, 24: 1, 25: 2, 26: 2,
 	27: 2, 28: 2, 29: 1, 127: 4,
 }
+
+// v1IEExtHeaderTypeList is the Extension Header Type List IE (TS 29.060
+// §7.7.40, in Supported Extension Headers Notification): type, 1-octet
+// length, list.
+const v1IEExtHeaderTypeList = 141
 
 func validateV1(b []byte) error {
 	it := V1IEs{b: b}

@@ -1,5 +1,6 @@
-// Command gen regenerates the files derived from the scenario file
-// testvectors/diameter/scenarios.yaml: the capture diameter/scenarios.pcap
+// Command gen regenerates the files derived from the scenario files
+// testvectors/diameter/scenarios.yaml and testvectors/gtp/scenarios.yaml:
+// the captures diameter/scenarios.pcap and gtp/scenarios.pcap
 // (byte-for-byte deterministic) and the generated tables of README.md.
 //
 //	go run ./testvectors/gen            (from the repository root)
@@ -28,6 +29,10 @@ func main() {
 	}
 }
 
+// suites are the scenario files, each in its own directory beside its
+// capture.
+var suites = []string{"diameter", "gtp"}
+
 func run(dir string) error {
 	if dir == "" {
 		for _, d := range []string{"testvectors", ".", ".."} {
@@ -40,31 +45,32 @@ func run(dir string) error {
 			return errors.New("cannot find diameter/scenarios.yaml: run from the repository root or pass -dir")
 		}
 	}
-	f, err := testvectors.Load(filepath.Join(dir, "diameter", "scenarios.yaml"))
-	if err != nil {
-		return err
-	}
-	var pcap bytes.Buffer
-	if err := testvectors.WritePcap(&pcap, f.Steps()...); err != nil {
-		return err
-	}
-	if err := update(filepath.Join(dir, "diameter", "scenarios.pcap"), pcap.Bytes()); err != nil {
-		return err
+	var files []*testvectors.File
+	for _, suite := range suites {
+		f, err := testvectors.Load(filepath.Join(dir, suite, "scenarios.yaml"))
+		if err != nil {
+			return err
+		}
+		var pcap bytes.Buffer
+		if err := testvectors.WritePcap(&pcap, f.Steps()...); err != nil {
+			return err
+		}
+		if err := update(filepath.Join(dir, suite, "scenarios.pcap"), pcap.Bytes()); err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d scenarios, %d messages\n", suite, len(f.Scenarios), len(f.Steps()))
+		files = append(files, f)
 	}
 	readmePath := filepath.Join(dir, "README.md")
 	readme, err := os.ReadFile(readmePath)
 	if err != nil {
 		return err
 	}
-	readme, err = testvectors.UpdateReadme(readme, f)
+	readme, err = testvectors.UpdateReadme(readme, files...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", readmePath, err)
 	}
-	if err := update(readmePath, readme); err != nil {
-		return err
-	}
-	fmt.Printf("%d scenarios, %d messages\n", len(f.Scenarios), len(f.Steps()))
-	return nil
+	return update(readmePath, readme)
 }
 
 // update writes data to path unless the file already holds exactly that.
