@@ -130,8 +130,8 @@ var (
 // sequenceKey identifies a request for replay detection: the sender, its
 // sequence number, the message type and the session it addresses.
 func sequenceKey(m *view.Message) uint64 {
-	h := state.NodeKey(m.Src.Addr(), m.TEID)
-	return (h ^ m.Transaction<<8 ^ uint64(m.Code)) * 0x9E3779B97F4A7C15
+	base := state.NodeKey(m.Src.Addr(), m.TEID) ^ (uint64(m.Code)+1)*0xC2B2AE3D27D4EB4F
+	return state.SeqKey(base, m.Transaction)
 }
 
 var gtpRules = []rules.Rule{

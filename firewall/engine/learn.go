@@ -143,11 +143,11 @@ func gtpAccepted(m *view.Message) bool {
 // gtpPendingKey keys a pending session creation by the partner node that
 // sent it and its sequence number (kept apart from Diameter's keys).
 func gtpPendingKey(node netip.Addr, seq uint64) uint64 {
-	return state.NodeKey(node, uint32(seq)) ^ 0x47545020 // "GTP "
+	return state.SeqKey(state.NodeKey(node, 0x47545020), seq) // "GTP "
 }
 
 // pendingKey mixes the partner into the transaction ids so that two
 // partners' colliding ids do not meet.
 func pendingKey(partner int, transaction uint64) uint64 {
-	return transaction ^ uint64(partner+1)*0x9E3779B97F4A7C15
+	return state.SeqKey(uint64(partner+1)*0x9E3779B97F4A7C15, transaction)
 }

@@ -38,6 +38,21 @@ func BenchmarkReplayVectors(b *testing.B) {
 	benchReplay(b, data, string(cfg))
 }
 
+// BenchmarkReplayVectorsGTP replays the crafted GTP-C capture (S8 and Gp
+// sessions, attacks, a few Diameter messages): the per-message cost of the
+// whole pipeline for a GTP-C mix.
+func BenchmarkReplayVectorsGTP(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testvectors", "gtp", "scenarios.pcap"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join("..", "..", "testvectors", "config.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchReplay(b, data, string(cfg))
+}
+
 func benchReplay(b *testing.B, data []byte, cfgYAML string) {
 	for _, f := range []struct {
 		name   string

@@ -50,8 +50,14 @@ func newAssocTable[V any](capacity int, ttl time.Duration) *assocTable[V] {
 	return &assocTable[V]{ttl: int64(ttl), mask: uint64(n - 1), buckets: make([]assocBucket[V], n)}
 }
 
+// bucket is the key's low bits, unhashed: callers build keys as a
+// well-mixed base per peer plus the peer's sequence number (see SeqKey), so
+// that a peer's consecutive requests land in consecutive buckets. Peers
+// number requests consecutively, and walking memory in order is what lets
+// the CPU fetch the next bucket before it is needed: a random bucket per
+// request costs a cache miss each time once the table outgrows the cache.
 func (t *assocTable[V]) bucket(key uint64) *assocBucket[V] {
-	return &t.buckets[(key*0x9E3779B97F4A7C15>>32)&t.mask]
+	return &t.buckets[key&t.mask]
 }
 
 func (t *assocTable[V]) put(key uint64, p V, at time.Time) {

@@ -156,9 +156,6 @@ func (d *decoder) addSender(a netip.Addr) {
 }
 
 func decodeV2(body []byte, v *view.Message) error {
-	if err := validateV2(body, 0); err != nil {
-		return err
-	}
 	d := decoder{v: v}
 	// A PGW answering on S5/S8, S2a or S2b announces its control-plane
 	// F-TEID only as instance 1 of a Create Session Response: the
@@ -167,6 +164,13 @@ func decodeV2(body []byte, v *view.Message) error {
 	pgwFTEIDs := 0
 	it := V2IEs{b: body}
 	for ie, ok := it.Next(); ok; ie, ok = it.Next() {
+		// Structure is checked in the same walk (the caller discards
+		// what was decoded when it fails).
+		if groupedV2(ie.Type) {
+			if err := validateV2(ie.Value, 1); err != nil {
+				return err
+			}
+		}
 		if ie.Type == IEFTEID && ie.Instance == 1 && v.Code == msgCreateSessionResponse {
 			if pgwFTEIDs++; pgwFTEIDs == 1 {
 				pgwFTEID = ie.Value
@@ -209,6 +213,9 @@ func decodeV2(body []byte, v *view.Message) error {
 		case IEFTEID:
 			d.fteid(val)
 		}
+	}
+	if err := it.Err(); err != nil {
+		return err
 	}
 	switch {
 	case pgwFTEID == nil:
@@ -271,9 +278,8 @@ func (d *decoder) fteid(val []byte) {
 }
 
 func decodeV1(body []byte, v *view.Message) error {
-	if err := validateV1(body); err != nil {
-		return err
-	}
+	// Structure is checked in the decoding walk (the caller discards what
+	// was decoded when it fails).
 	d := decoder{v: v}
 	it := V1IEs{b: body}
 	for ie, ok := it.Next(); ok; ie, ok = it.Next() {
@@ -332,5 +338,5 @@ func decodeV1(body []byte, v *view.Message) error {
 			}
 		}
 	}
-	return nil
+	return it.Err()
 }

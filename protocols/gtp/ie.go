@@ -129,12 +129,6 @@ var tvLength = [128]int{
 // length, list.
 const v1IEExtHeaderTypeList = 141
 
-func validateV1(b []byte) error {
-	it := V1IEs{b: b}
-	for _, ok := it.Next(); ok; _, ok = it.Next() {
-	}
-	return it.Err()
-}
 
 // NewV2IEs iterates over GTPv2 IEs in b.
 func NewV2IEs(b []byte) V2IEs { return V2IEs{b: b} }

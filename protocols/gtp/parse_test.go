@@ -310,8 +310,8 @@ func TestV1IEs(t *testing.T) {
 		if _, ok := it.Next(); ok {
 			t.Errorf("%s: Next after the end", c.name)
 		}
-		if got := validateV1(c.b); got != c.err {
-			t.Errorf("%s: validateV1 %v", c.name, got)
+		if got := walkV1(c.b); got != c.err {
+			t.Errorf("%s: V1IEs walk %v", c.name, got)
 		}
 	}
 	// Values alias the message.
@@ -420,4 +420,12 @@ func cat(parts ...[]byte) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// walkV1 walks GTPv1 IEs to the end and returns what stopped the walk.
+func walkV1(b []byte) error {
+	it := V1IEs{b: b}
+	for _, ok := it.Next(); ok; _, ok = it.Next() {
+	}
+	return it.Err()
 }

@@ -42,38 +42,36 @@ func (d *Digits) SetASCII(s []byte) bool {
 // encoding was valid. On failure d is cleared.
 func (d *Digits) SetTBCD(b []byte) bool {
 	d.n, d.key = 0, 0
+	if len(b) == 0 || len(b) > (MaxDigits+1)/2 {
+		return false
+	}
+	// One pass: digits and key together (the key's value wraps past
+	// keyDigits and is then discarded).
 	n := 0
+	key := uint64(1)
 	for i, x := range b {
 		lo, hi := x&0x0f, x>>4
 		if lo > 9 {
 			return false
 		}
-		if n >= MaxDigits {
-			return false
-		}
 		d.b[n] = '0' + lo
+		key = key*10 + uint64(lo)
 		n++
-		if hi == 0x0f {
-			if i != len(b)-1 { // filler only allowed at the very end
+		if hi > 9 {
+			if hi != 0x0f || i != len(b)-1 { // filler only at the very end
 				return false
 			}
 			break
 		}
-		if hi > 9 || n >= MaxDigits {
+		if n >= MaxDigits {
 			return false
 		}
 		d.b[n] = '0' + hi
+		key = key*10 + uint64(hi)
 		n++
-	}
-	if n == 0 {
-		return false
 	}
 	d.n = uint8(n)
 	if n <= keyDigits {
-		key := uint64(1)
-		for _, c := range d.b[:n] {
-			key = key*10 + uint64(c-'0')
-		}
 		d.key = key
 	}
 	return true
