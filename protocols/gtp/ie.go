@@ -129,7 +129,6 @@ var tvLength = [128]int{
 // length, list.
 const v1IEExtHeaderTypeList = 141
 
-
 // NewV2IEs iterates over GTPv2 IEs in b.
 func NewV2IEs(b []byte) V2IEs { return V2IEs{b: b} }
 
