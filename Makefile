@@ -19,7 +19,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
-        generate check-generated fuzz bench-go clean
+        generate check-generated fuzz bench-go pgo clean
 
 all: build
 
@@ -86,6 +86,14 @@ fuzz:
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Profile-guided optimisation: cmd/breakwater/default.pgo (committed, used by
+# every `go build` of the binary) is a CPU profile of the per-message path —
+# decode and judge of Diameter and GTP-C messages. Regenerate after large
+# changes to that path.
+pgo:
+	$(GO) test -run '^$$' -bench 'DecodeJudge' -benchtime 2s -cpuprofile /tmp/breakwater-pgo.prof ./firewall/engine/
+	$(GO) tool pprof -proto /tmp/breakwater-pgo.prof > cmd/breakwater/default.pgo
 
 clean:
 	rm -rf bin

@@ -22,21 +22,26 @@ type V2IEs struct {
 
 // Next returns the next IE, or false at the end or on an error (Err).
 func (it *V2IEs) Next() (IE, bool) {
-	if len(it.b) == 0 {
-		return IE{}, false
+	b := it.b
+	if len(b) < 4 {
+		return it.stop()
 	}
-	if len(it.b) < 4 {
-		it.err, it.b = ErrIE, nil
-		return IE{}, false
+	l := int(b[1])<<8 | int(b[2])
+	if 4+l > len(b) {
+		return it.stop()
 	}
-	l := int(binary.BigEndian.Uint16(it.b[1:]))
-	if 4+l > len(it.b) {
-		it.err, it.b = ErrIE, nil
-		return IE{}, false
+	it.b = b[4+l:]
+	return IE{Type: b[0], Instance: b[3] & 0x0f, Value: b[4 : 4+l : 4+l]}, true
+}
+
+// stop ends the iteration: cleanly at the end of the IEs, with ErrIE on
+// a truncated one.
+func (it *V2IEs) stop() (IE, bool) {
+	if len(it.b) != 0 {
+		it.err = ErrIE
 	}
-	ie := IE{Type: it.b[0], Instance: it.b[3] & 0x0f, Value: it.b[4 : 4+l : 4+l]}
-	it.b = it.b[4+l:]
-	return ie, true
+	it.b = nil
+	return IE{}, false
 }
 
 // Err is the error that ended the iteration, or nil.
