@@ -23,6 +23,10 @@ func (e *Engine) learn(c *rules.Context) {
 		e.learnGTP(c)
 		return
 	}
+	if m.Protocol == view.MAP {
+		e.learnMAP(c)
+		return
+	}
 	if m.Protocol != view.Diameter || m.App != diameter.AppS6aS6d {
 		return
 	}
@@ -151,3 +155,61 @@ func gtpPendingKey(node netip.Addr, seq uint64) uint64 {
 func pendingKey(partner int, transaction uint64) uint64 {
 	return state.SeqKey(uint64(partner+1)*0x9E3779B97F4A7C15, transaction)
 }
+
+// MAP operations learning looks at (TS 29.002 §17.5).
+const (
+	mapUpdateLocation     = 2
+	mapCancelLocation     = 3
+	mapUpdateGprsLocation = 23
+)
+
+// learnMAP follows location updates as learn does for Diameter: an
+// allowed updateLocation / updateGprsLocation from a partner for a home
+// subscriber is pending (keyed by the partner and the TCAP transaction:
+// the answer's destination transaction id is the request's origination
+// id) until the home HLR's result comes back without error; the result
+// then puts the subscriber in the partner's network. The partner's PLMN
+// stands for the VLR's location (the VLR number belongs to the partner,
+// or the message was refused). A cancelLocation the HLR sends to the
+// partner where the subscriber was takes it home, as a Diameter CLR does.
+func (e *Engine) learnMAP(c *rules.Context) {
+	m := c.Msg
+	isUL := m.Code == mapUpdateLocation || m.Code == mapUpdateGprsLocation
+	switch {
+	case c.Inbound() && m.Request && isUL:
+		imsi, ok := c.IMSIKey()
+		if !ok || !c.HomeIMSI() || len(c.Sender.PLMNs) == 0 {
+			return
+		}
+		e.state.AddPending(pendingKey(c.Sender.Index, m.Transaction^mapPendingSalt), state.Pending{
+			IMSI:     imsi,
+			Location: state.Location{PLMN: c.Sender.PLMNs[0], Partner: c.Sender.Name, Time: m.Time},
+		})
+	case c.Outbound() && !m.Request && isUL:
+		if c.Receiver == nil || c.Receiver.Home || m.ResultCode != 0 {
+			return
+		}
+		p, ok := e.state.TakePending(pendingKey(c.Receiver.Index, m.Transaction^mapPendingSalt), m.Time)
+		if !ok || p.Location.Partner != c.Receiver.Name {
+			return
+		}
+		p.Location.Time = m.Time
+		e.state.SetLocation(p.IMSI, p.Location)
+	case c.Outbound() && m.Request && m.Code == mapCancelLocation:
+		if c.Receiver == nil || c.Receiver.Home {
+			return
+		}
+		imsi, ok := c.IMSIKey()
+		if !ok {
+			return
+		}
+		if last, ok := e.state.Location(imsi, m.Time); ok && last.Partner == c.Receiver.Name && len(c.Net.Home.PLMNs) > 0 {
+			e.state.SetLocation(imsi, state.Location{PLMN: c.Net.Home.PLMNs[0], Partner: c.Net.Home.Name, Time: m.Time})
+		}
+	}
+}
+
+// mapPendingSalt keeps TCAP transaction ids apart from Diameter ones in
+// the shared pending table (TCAP ids fill the low 32 bits, as hop-by-hop
+// ids do).
+const mapPendingSalt = 0x4d41500000000000 // "MAP"

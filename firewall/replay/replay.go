@@ -4,6 +4,8 @@
 package replay
 
 import (
+	"breakwater/protocols/sccp"
+	"breakwater/protocols/sigtran"
 	"bufio"
 	"errors"
 	"fmt"
@@ -27,6 +29,8 @@ const (
 	PortDiameter = 3868
 	PPIDDiameter = 46 // RFC 6733 / IANA; 47 is Diameter over DTLS
 	PortGTPC     = 2123
+	PortM3UA     = 2905
+	PPIDM3UA     = 3    // RFC 4666
 	PortGTPv0    = 3386 // GTPv0 and GTP' (charging); GTPv1-C is also seen here
 )
 
@@ -110,7 +114,10 @@ type Replayer struct {
 	out       sink
 	sum       *Summary
 	msg       view.Message
-	verdict   engine.Verdict // lives here, not on the stack: sinks take its address
+	extra     view.Message                     // the further Invokes of a TCAP message
+	ss7       *sigtran.Decoder                 // M3UA/SCCP/TCAP/MAP, with SCCP reassembly
+	onFrame   func(frame int, m *view.Message) // tests: the record's frame
+	verdict   engine.Verdict                   // lives here, not on the stack: sinks take its address
 	framer    capture.Framer
 	gtpFramer capture.Framer
 	onEvent   func(m *view.Message, v *engine.Verdict) // for tests and live uses
@@ -131,6 +138,7 @@ func New(e *engine.Engine, o Options) (*Replayer, error) {
 		o.Pseudonyms = pseudonym.NewRandom()
 	}
 	r := &Replayer{eng: e, judge: e.NewJudge(), opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage),
+		ss7: sigtran.NewDecoder(sccp.ReassemblyConfig{}),
 		gtpFramer: func(b []byte) (int, error) {
 			n, err := gtp.FrameLength(b)
 			if err != nil || n > len(b) {
@@ -242,6 +250,9 @@ func classify(cm *capture.Message) view.Protocol {
 		if cm.PPID == PPIDDiameter || (cm.PPID == 0 && diaPort) {
 			return view.Diameter
 		}
+		if cm.PPID == PPIDM3UA || (cm.PPID == 0 && (cm.Src.Port() == PortM3UA || cm.Dst.Port() == PortM3UA)) {
+			return view.MAP
+		}
 	case capture.TransportTCP:
 		if diaPort {
 			return view.Diameter
@@ -285,6 +296,8 @@ func (r *Replayer) message(cm *capture.Message) {
 	case view.Diameter:
 		diameter.Decode(cm.Data, &r.msg)
 		r.judgeOne(cm)
+	case view.MAP:
+		r.m3ua(cm)
 	case view.GTPv1C, view.GTPv2C:
 		// A GTPv2 datagram may carry piggybacked messages: each is one record.
 		data := cm.Data
@@ -299,14 +312,48 @@ func (r *Replayer) message(cm *capture.Message) {
 	}
 }
 
+// m3ua decodes an M3UA message: one record per SS7 message (M3UA
+// management and SCCP segments awaiting the rest make none). A TCAP
+// message with several Invokes is judged once per Invoke and recorded
+// once, with the first Invoke's operation and the most severe verdict:
+// the operation a filter judging only the first would have let through
+// decides.
+func (r *Replayer) m3ua(cm *capture.Message) {
+	res, _ := r.ss7.Decode(cm.Time, cm.Data, &r.msg)
+	if res != sigtran.Message {
+		return
+	}
+	m := &r.msg
+	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
+	r.verdict = r.judge.Judge(m)
+	for i := 1; i < r.ss7.Invokes(); i++ {
+		x := &r.extra
+		r.ss7.Invoke(i, x)
+		x.Time, x.Src, x.Dst = cm.Time, cm.Src, cm.Dst
+		if v := r.judge.Judge(x); r.verdict.Action == rules.Allow && v.Action != rules.Allow {
+			r.verdict = v
+		}
+	}
+	r.record(cm)
+}
+
 // judgeOne judges the message decoded into r.msg and records it.
 func (r *Replayer) judgeOne(cm *capture.Message) {
 	m := &r.msg
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
 	r.verdict = r.judge.Judge(m)
+	r.record(cm)
+}
+
+// record counts and writes the verdict on r.msg.
+func (r *Replayer) record(cm *capture.Message) {
+	m := &r.msg
 	v := &r.verdict
 	r.sum.count(m, v)
 	r.out.record(cm.Frame, m, v)
+	if r.onFrame != nil {
+		r.onFrame(cm.Frame, m)
+	}
 	if r.onEvent != nil {
 		r.onEvent(m, v)
 	}

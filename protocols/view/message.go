@@ -52,8 +52,18 @@ const (
 	// (IDR "EPS User State Request", PSI subscriberState).
 	FlagStateRequest
 	// FlagAppMismatch: the message's header application differs from the
-	// application it declares in its body (a filter-bypass attempt).
+	// application it declares in its body (a filter-bypass attempt); for
+	// MAP, the operation does not belong to the dialogue's application
+	// context (TS 29.002 §17.2.2).
 	FlagAppMismatch
+	// FlagRedirect: the message installs a redirection of the subscriber's
+	// traffic: call forwarding to a number (MAP insertSubscriberData with
+	// a forwarding feature, registerSS, anyTimeModification of forwarding
+	// data) or CAMEL subscription data that hands call, SMS, GPRS or
+	// mobility control to a gsmSCF (insertSubscriberData CSIs,
+	// anyTimeModification activating a CSI). The interception set-up of
+	// GSMA FS.11 category 2.
+	FlagRedirect
 )
 
 // Message is the protocol-neutral view of one signaling message.
@@ -69,7 +79,9 @@ type Message struct {
 
 	// Transaction correlates a request with its answer within one peer
 	// relation: Diameter End-to-End<<32 | Hop-by-Hop, GTP sequence number,
-	// TCAP transaction id.
+	// TCAP transaction id (the OTID of a Begin or Unidirectional, the
+	// DTID of a Continue, End or Abort: the id the dialogue's initiator
+	// chose, so a request and the answer to it carry the same value).
 	Transaction uint64
 
 	// Subscriber identities.
@@ -101,6 +113,47 @@ type Message struct {
 	SenderAddrs [2]netip.Addr
 	APN         []byte // access point name as encoded (length-prefixed labels)
 	RAT         uint8  // radio access technology (GTP RAT Type), 0 when absent
+
+	// SS7 fields (TCAP and MAP). TCAPType is the TCAP message type (0x61
+	// Unidirectional, 0x62 Begin, 0x64 End, 0x65 Continue, 0x67 Abort; 0
+	// for other protocols). AppContext and AppContextVersion are the MAP
+	// application context of the dialogue portion (0.4.0.0.1.0.X.V: X and
+	// V; networkLocUp 1, anyTimeInfoEnquiry 29, ...), zero when the
+	// message has none. Components counts the TCAP components and Invokes
+	// the Invokes among them (both saturate at 255): a message with more
+	// than one Invoke asks for several operations at once, and a filter
+	// that judged only the first would let the others through.
+	TCAPType          uint8
+	AppContext        uint8
+	AppContextVersion uint8
+	Components        uint8
+	Invokes           uint8
+
+	// Network nodes a MAP message names, as E.164 digits (the nature of
+	// address and numbering plan octet of the ISDN-AddressString
+	// dropped); the first one of each kind is kept. MSCNumber: the
+	// serving MSC (updateLocation, provideRoamingNumber, cancelLocation's
+	// newMSC-Number, sendIdentification, the MSC a location report or
+	// an SRI-for-SM/PSI/ATI answer names) or, in sendRoutingInfo, the
+	// interrogating GMSC or gsmSCF. VLRNumber: the serving VLR
+	// (updateLocation, purgeMS, cancelLocation's newVLR-Number, PSI/ATI
+	// answers). SGSNNumber: the serving SGSN (updateGprsLocation,
+	// purgeMS, subscriberLocationReport from an SGSN). HLRNumber: the
+	// HLR of reset and of the answers to updateLocation,
+	// updateGprsLocation and restoreData. GsmSCF: the gsmSCF-Address of
+	// anyTimeInterrogation, anyTimeSubscriptionInterrogation and
+	// anyTimeModification, or of the CAMEL subscription data an
+	// insertSubscriberData installs. SMSC: the service centre of
+	// mo/mt-forwardSM, sendRoutingInfoForSM, reportSM-DeliveryStatus and
+	// alertServiceCentre. ForwardedTo: the number calls are forwarded to
+	// (insertSubscriberData, registerSS, anyTimeModification).
+	MSCNumber   Digits
+	VLRNumber   Digits
+	SGSNNumber  Digits
+	HLRNumber   Digits
+	GsmSCF      Digits
+	SMSC        Digits
+	ForwardedTo Digits
 
 	// ResultCode of an answer: Diameter Result-Code or Experimental-Result-Code,
 	// GTP Cause, MAP error code. Zero when absent.

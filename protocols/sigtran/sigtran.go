@@ -1,0 +1,177 @@
+// Package sigtran decodes SS7 signalling carried over SIGTRAN — an M3UA
+// message, the SCCP message in its DATA, and the TCAP/MAP message in that
+// — into the protocol-neutral view the firewall judges. It only joins the
+// layer parsers (protocols/m3ua, sccp, tcap, gsmmap): each layer's rules
+// live in its own package, and nothing here knows of sockets or rules.
+//
+// A Decoder keeps the state one stream of M3UA messages needs: the SCCP
+// segments of XUDT messages waiting for the rest. One Decoder per reader
+// (association or capture); it is not safe for concurrent use.
+package sigtran
+
+import (
+	"errors"
+	"time"
+
+	"breakwater/protocols/gsmmap"
+	"breakwater/protocols/m3ua"
+	"breakwater/protocols/sccp"
+	"breakwater/protocols/tcap"
+	"breakwater/protocols/view"
+)
+
+// Result says what an M3UA message turned out to carry.
+type Result uint8
+
+const (
+	// Management: an M3UA message other than DATA (ASP state and
+	// traffic maintenance, signalling network management, errors,
+	// notifications, routing keys). v is not filled: these concern the
+	// association, and a relay handles them itself.
+	Management Result = iota
+	// Pending: a segment of a segmented SCCP message, held until the
+	// message is complete. v is not filled.
+	Pending
+	// Message: v holds the message (possibly marked malformed).
+	Message
+)
+
+// Reasons for messages that are SS7 but not what the firewall can read.
+const (
+	reasonCallingGT = "SCCP calling party global title is not decimal digits"
+	reasonCalledGT  = "SCCP called party global title is not decimal digits"
+)
+
+// Decoder decodes M3UA messages. The zero value is not usable: NewDecoder.
+type Decoder struct {
+	reasm *sccp.Reassembler
+	data  m3ua.Data
+	sccp  sccp.Message
+	tc    tcap.Message
+	// tcapOK: tc holds the last message's TCAP, parsed without error, so
+	// that Invoke can decode its other Invokes.
+	tcapOK bool
+}
+
+// NewDecoder returns a decoder reassembling segmented SCCP messages within
+// the given bounds (zero fields take the sccp package's defaults).
+func NewDecoder(cfg sccp.ReassemblyConfig) *Decoder {
+	return &Decoder{reasm: sccp.NewReassembler(cfg)}
+}
+
+// Decode decodes the M3UA message b. For Message, v holds the SS7 message:
+//
+//   - SCCP carrying TCAP (UDT, XUDT once reassembled, LUDT): as
+//     gsmmap.Decode describes (Protocol MAP, the first Invoke, ...), plus
+//     the SCCP calling and called global titles;
+//   - a broken M3UA DATA, SCCP or TCAP message: Protocol MAP and
+//     Malformed (the SS7 user part is unknown once a layer is broken, and
+//     MAP is what the interconnect carries);
+//   - SCCP service messages (UDTS, XUDTS, LUDTS: a message returned as
+//     undeliverable), SCCP management (SSN 1), connection-oriented SCCP:
+//     Protocol MAP, not a request, Op naming the SCCP message, Code 0;
+//   - other user parts (ISUP, ...): Protocol unknown, Op naming the
+//     service indicator.
+//
+// Time, Src and Dst are the caller's to set. The error is the first
+// layer's error, also recorded in v.Malformed. Decode never allocates.
+func (d *Decoder) Decode(now time.Time, b []byte, v *view.Message) (Result, error) {
+	d.tcapOK = false
+	h, err := m3ua.ParseHeader(b)
+	if err == nil && h.Kind() != m3ua.KindDATA {
+		return Management, nil
+	}
+	if err == nil {
+		err = m3ua.ParseData(b, &d.data)
+	}
+	if err != nil {
+		malformed(v, b, err)
+		return Message, err
+	}
+	pd := &d.data.ProtocolData
+	if pd.SI != m3ua.SISCCP {
+		v.Reset()
+		v.Raw = pd.UserData
+		v.Op = m3ua.SIName(pd.SI)
+		return Message, nil
+	}
+	if err := sccp.Parse(pd.UserData, &d.sccp); err != nil {
+		malformed(v, pd.UserData, err)
+		return Message, err
+	}
+	m := &d.sccp
+	if !m.Type.Connectionless() || m.Type.Service() || m.IsSCMG() {
+		v.Reset()
+		v.Protocol = view.MAP
+		v.Raw = pd.UserData
+		v.Op = m.Type.String()
+		if m.IsSCMG() {
+			v.Op = "SCMG"
+		}
+		d.addresses(v)
+		return Message, nil
+	}
+	data, status, err := d.reasm.Add(now, pd.OPC, m)
+	switch {
+	case err != nil:
+		malformed(v, pd.UserData, err)
+		return Message, err
+	case status == sccp.StatusPending || status == sccp.StatusDuplicate:
+		return Pending, nil
+	}
+	if tcap.Parse(data, &d.tc) == nil {
+		d.tcapOK = true // kept for Invoke
+		err = gsmmap.Decode(&d.tc, v)
+	} else {
+		err = gsmmap.DecodeBytes(data, v) // what the header said, and why not more
+	}
+	d.addresses(v)
+	return Message, err
+}
+
+// addresses copies the SCCP global titles into v; a global title that is
+// not decimal (hexadecimal signals, another encoding) cannot be matched
+// against any configured prefix and makes the message malformed.
+func (d *Decoder) addresses(v *view.Message) {
+	if g := &d.sccp.Calling.GT; d.sccp.Calling.GTI != 0 && !setGT(&v.CallingGT, g) && v.Malformed == "" {
+		v.Malformed = reasonCallingGT
+	}
+	if g := &d.sccp.Called.GT; d.sccp.Called.GTI != 0 && !setGT(&v.CalledGT, g) && v.Malformed == "" {
+		v.Malformed = reasonCalledGT
+	}
+}
+
+func setGT(dst *view.Digits, g *sccp.GlobalTitle) bool {
+	return g.IsBCD() && g.Digits.Decimal() && dst.SetASCII(g.Digits.Bytes())
+}
+
+func malformed(v *view.Message, raw []byte, err error) {
+	v.Reset()
+	v.Protocol = view.MAP
+	v.Raw = raw
+	v.Malformed = err.Error()
+}
+
+// Invokes is the number of Invokes in the last decoded TCAP message.
+func (d *Decoder) Invokes() int {
+	if !d.tcapOK {
+		return 0
+	}
+	return d.tc.NumInvokes
+}
+
+// ErrNoInvoke: Invoke was asked for an Invoke the last message lacks.
+var ErrNoInvoke = errors.New("sigtran: the last message has no such Invoke")
+
+// Invoke decodes the n-th Invoke (from 0) of the last decoded TCAP message
+// into v, as Decode did for the first: a message asking for several
+// operations is judged once per operation, so that the most dangerous one
+// decides.
+func (d *Decoder) Invoke(n int, v *view.Message) error {
+	if !d.tcapOK || n < 0 || n >= d.tc.NumInvokes {
+		return ErrNoInvoke
+	}
+	err := gsmmap.DecodeInvoke(&d.tc, n, v)
+	d.addresses(v)
+	return err
+}
