@@ -16,7 +16,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the test suite uses as independent oracles (tshark), packet
 # crafters (scapy) and real peers (freeDiameter).
-APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn
+APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz bench-go pgo clean
@@ -104,7 +104,9 @@ clean:
 # ~/.cache/breakwater-vmtest). See internal/vmtest/README.md.
 # Extra harness flags: make test-sctp VMTEST_FLAGS='-keep -run TestX'
 VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke ./firewall/transport ./firewall/proxy
-VMTEST_FLAGS ?=
+# osmo-stp (dynamically linked) is copied into the VM with its libraries,
+# so the M3UA relay is tested against a real STP over kernel SCTP.
+VMTEST_FLAGS ?= $(if $(wildcard /usr/bin/osmo-stp),-bin /usr/bin/osmo-stp -env BREAKWATER_OSMO_STP=/usr/bin/osmo-stp)
 
 .PHONY: test-sctp
 test-sctp:

@@ -461,12 +461,31 @@ func encodeTBCD(digits string) ([]byte, error) {
 }
 
 // Encode returns the step's message as wire bytes (a GTP message alone,
-// without the messages piggybacked on it or it is piggybacked on).
+// without the messages piggybacked on it or it is piggybacked on; the
+// TCAP message of an SS7 step, without SCCP and M3UA: see Packets).
 func (s *Step) Encode() ([]byte, error) {
-	if s.GTP != nil {
+	switch {
+	case s.GTP != nil:
 		return s.GTP.Encode()
+	case s.MAP != nil:
+		return s.MAP.tcap()
 	}
 	return s.Message.Encode()
+}
+
+// Packets returns the transport payloads that carry the step, in order:
+// the Diameter message (one SCTP DATA chunk or TCP segment), the GTP
+// datagram with its piggybacked companions, or the M3UA DATA messages of
+// an SS7 message (one per SCTP DATA chunk; several for a segmented XUDT).
+func (s *Step) Packets() ([][]byte, error) {
+	if s.MAP != nil {
+		return s.MAP.Packets()
+	}
+	b, _, err := s.Datagram()
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{b}, nil
 }
 
 // Datagram returns the UDP payload a GTP step travels in — its message

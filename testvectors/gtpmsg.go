@@ -149,10 +149,10 @@ func (ie *GTPIE) build(b *gtp.Builder, version uint8) error {
 type ieKind uint8
 
 const (
-	kindHex     ieKind = iota // "hex:..." only
-	kindDigits                // TBCD digits: "imsi:...", "tbcd:..." or digits
-	kindISDN                  // GTPv1 MSISDN: 0x91 (international, E.164), then TBCD digits
-	kindU8                    // unsigned integers, big-endian
+	kindHex    ieKind = iota // "hex:..." only
+	kindDigits               // TBCD digits: "imsi:...", "tbcd:..." or digits
+	kindISDN                 // GTPv1 MSISDN: 0x91 (international, E.164), then TBCD digits
+	kindU8                   // unsigned integers, big-endian
 	kindU16
 	kindU32
 	kindCause   // GTPv2 Cause: the value, then the flags octet 0

@@ -243,3 +243,157 @@ func TestReadmeExampleParses(t *testing.T) {
 		t.Errorf("example parsed as %+v", st.Expect)
 	}
 }
+
+// A small valid SS7 file that the MAP error cases break in one place each.
+const miniMAPFile = `nodes:
+  vlr: {addr: "192.0.2.30:2905", gt: "447785000030", ssn: 7, pc: 2-068-1}
+  hlr: {addr: "10.10.7.1:2905", gt: "12065550001", ssn: 6, pc: 3-020-1}
+  dia: "10.10.1.1:3868"
+scenarios:
+  - name: mini-map
+    summary: sendIMSI and its result
+    description: A minimal SS7 scenario.
+    steps:
+      - at: 0s
+        from: vlr
+        to: hlr
+        map:
+          otid: 0x01020304
+          invoke: {op: sendIMSI, arg: "12065550101"}
+        expect: {verdict: reject, rule: MAP-C1-OPERATION}
+        reason: Category 1.
+      - at: 1s
+        from: hlr
+        to: vlr
+        map:
+          tcap: end
+          result: {op: sendIMSI, res: "310260800000001"}
+        expect: {verdict: allow, rule: default}
+        reason: Its answer.
+`
+
+// The encoder's bytes for one message, against a reference assembled by
+// hand from Q.773, TS 29.002, Q.713 and RFC 4666.
+func TestEncodeMAP(t *testing.T) {
+	f, err := Parse("mini.yaml", []byte(miniMAPFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, res := f.Steps()[0], f.Steps()[1]
+	tcap := []byte{
+		0x62, 0x39, // Begin
+		0x48, 0x04, 0x01, 0x02, 0x03, 0x04, // otid
+		0x6b, 0x1e, 0x28, 0x1c, // dialogue portion, EXTERNAL
+		0x06, 0x07, 0x00, 0x11, 0x86, 0x05, 0x01, 0x01, 0x01, // dialogue-as-id
+		0xa0, 0x11, 0x60, 0x0f, // single-ASN1-type, AARQ
+		0x80, 0x02, 0x07, 0x80, // protocol-version version1
+		0xa1, 0x09, 0x06, 0x07, 0x04, 0x00, 0x00, 0x01, 0x00, 0x1a, 0x02, // imsiRetrievalContext-v2
+		0x6c, 0x11, 0xa1, 0x0f, // components, invoke
+		0x02, 0x01, 0x01, // invokeID 1
+		0x02, 0x01, 0x3a, // sendIMSI (58)
+		0x04, 0x07, 0x91, 0x21, 0x60, 0x55, 0x05, 0x01, 0xf1, // msisdn +12065550101
+	}
+	got, err := req.Encode()
+	if err != nil || !bytes.Equal(got, tcap) {
+		t.Fatalf("TCAP\n got % x (%v)\nwant % x", got, err, tcap)
+	}
+	called := []byte{0x12, 0x06, 0x00, 0x11, 0x04, 0x21, 0x60, 0x55, 0x05, 0x00, 0x01}  // GTI 4, SSN 6, 11 digits
+	calling := []byte{0x12, 0x07, 0x00, 0x12, 0x04, 0x44, 0x77, 0x58, 0x00, 0x00, 0x03} // SSN 7, 12 digits (even)
+	// UDT, class 1 with return on error, pointers to 5, 17 and 29.
+	sccp := append([]byte{0x09, 0x81, 0x03, 0x0e, 0x19, byte(len(called))}, called...)
+	sccp = append(append(sccp, byte(len(calling))), calling...)
+	sccp = append(append(sccp, byte(len(tcap))), tcap...)
+	m3ua := []byte{0x01, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x74, // DATA, 116 octets
+		0x02, 0x10, 0x00, 0x69, // protocol data, 105 octets
+		0x00, 0x00, 0x12, 0x21, // OPC 2-068-1 = 4641
+		0x00, 0x00, 0x18, 0xa1, // DPC 3-020-1 = 6305
+		0x03, 0x00, 0x00, 0x00} // SI SCCP, NI international, MP 0, SLS 0
+	m3ua = append(append(m3ua, sccp...), 0x00, 0x00, 0x00) // padded to 4 octets
+	packets, err := req.Packets()
+	if err != nil || len(packets) != 1 || !bytes.Equal(packets[0], m3ua) {
+		t.Fatalf("M3UA\n got % x (%v)\nwant % x", packets, err, m3ua)
+	}
+	// The End answers the Begin: dtid is the Begin's otid, the AARE
+	// repeats the context, the result names invoke 1.
+	m := res.MAP
+	if m.DTID != 0x01020304 || m.Dialogue != dlgAARE || m.AC != 26 || m.ACVersion != 2 || m.Components[0].ID != 1 {
+		t.Errorf("End: dtid %#x dialogue %d AC %d/%d id %d", m.DTID, m.Dialogue, m.AC, m.ACVersion, m.Components[0].ID)
+	}
+	if m.SCCP.Calling.GT != "12065550001" || m.M3UA.OPC != 6305 || m.M3UA.DPC != 4641 {
+		t.Errorf("End addressed %+v / %+v", m.SCCP.Calling, m.M3UA)
+	}
+}
+
+func TestEncodeBERLengthForms(t *testing.T) {
+	n := cons(berUniversal, tagSequence, prim(berContext, 0, nil), cons(berContext, 1, prim(berUniversal, tagInteger, []byte{5})))
+	for form, want := range map[lengthForm]string{
+		lengthDefinite:   "30 07 80 00 a1 03 02 01 05",
+		lengthLong:       "30 82 00 0d 80 82 00 00 a1 82 00 05 02 82 00 01 05",
+		lengthIndefinite: "30 80 80 00 a1 80 02 01 05 00 00 00 00",
+	} {
+		w, _ := decodeHex("hex:" + want)
+		if got := n.encode(form); !bytes.Equal(got, w) {
+			t.Errorf("form %d: % x, want % x", form, got, w)
+		}
+	}
+	if got := appendIdentifier(nil, berContext, false, 34); !bytes.Equal(got, []byte{0x9f, 0x22}) {
+		t.Errorf("[34]: % x", got)
+	}
+	for v, want := range map[int64][]byte{0: {0}, 127: {0x7f}, 128: {0, 0x80}, -1: {0xff}, 256: {1, 0}} {
+		if got := berInt(v); !bytes.Equal(got, want) {
+			t.Errorf("berInt(%d) = % x", v, got)
+		}
+	}
+}
+
+func TestParseMAPErrors(t *testing.T) {
+	cases := []struct{ name, old, new, want string }{
+		{"unknown op", "op: sendIMSI, arg", "op: sendIMEI, arg", "op: unknown operation \"sendIMEI\""},
+		{"unknown element", `arg: "12065550101"}`, `arg: {msisdn: "1"}}`, "sendIMSI: expected digits"},
+		{"bad IMSI", `res: "310260800000001"`, `res: "31026"`, "is not an IMSI of 6 to 15 digits"},
+		{"result without invoke", `result: {op: sendIMSI, res: "310260800000001"}`, `result: {op: updateLocation}`, "without an earlier unanswered Invoke"},
+		{"orphan end", "          otid: 0x01020304\n", "          tcap: end\n", "end without an open dialogue between vlr and hlr: give dtid"},
+		{"bad ac", "otid: 0x01020304\n", "otid: 0x01020304\n          ac: nowhere/3\n", "ac: unknown application context \"nowhere\""},
+		{"node without gt", "to: hlr\n        map:\n          otid", "to: dia\n        map:\n          otid", "node dia (line 4) sends or receives MAP: give it gt, ssn and pc"},
+		{"bad pc", "pc: 2-068-1", "pc: 9-068-1", "pc: \"9-068-1\" is neither"},
+		{"two messages", "        map:\n          otid", "        gtp: {version: 2, type: EchoRequest}\n        map:\n          otid", "give exactly one message"},
+		{"bad length form", "otid: 0x01020304\n", "otid: 0x01020304\n          lengths: short\n", "lengths: use definite, long"},
+		{"segments without xudt", "otid: 0x01020304\n", "otid: 0x01020304\n          sccp: {segments: 2}\n", "segments need type: xudt"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := strings.Replace(miniMAPFile, c.old, c.new, 1)
+			if doc == miniMAPFile {
+				t.Fatalf("test case does not change the file")
+			}
+			_, err := Parse("mini.yaml", []byte(doc))
+			if err == nil {
+				t.Fatalf("no error")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// The SS7 example in README.md is a valid scenario file.
+func TestReadmeMAPExampleParses(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## SS7 MAP scenarios")
+	_, rest, ok2 := strings.Cut(rest, "```yaml\n")
+	example, _, ok3 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no SS7 ```yaml example")
+	}
+	f, err := Parse("README.md SS7 example", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := f.Steps()[1]; st.MAP == nil || st.MAP.DTID != f.Steps()[0].MAP.OTID || st.MAP.Code() != 2 {
+		t.Errorf("example parsed as %+v", st.MAP)
+	}
+}

@@ -36,8 +36,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // WritePcap writes the steps' messages, in the order given, as a classic
 // pcap file (LINKTYPE_ETHERNET, microsecond timestamps). Each message is
-// one packet: over SCTP one DATA chunk (PPID 46) of the association between
-// the two nodes, over TCP one segment of their connection, which is opened
+// one packet: over SCTP one DATA chunk (PPID 46 on stream 0 for Diameter;
+// PPID 3 on stream 1 for M3UA, one chunk per M3UA message, so an SS7
+// message segmented into XUDTs takes one packet per segment) of the
+// association between the two nodes, over TCP one segment of their connection, which is opened
 // with a SYN, SYN-ACK, ACK handshake before its first message, over UDP
 // (GTP-C) one datagram, which also carries the GTPv2 messages piggybacked
 // on it (those steps must follow their carrier in steps). Ports,
@@ -48,8 +50,12 @@ func WritePcap(w io.Writer, steps ...*Step) error {
 	return err
 }
 
-// writePcap also returns the frame number (from 1) of each step's message.
-func writePcap(w io.Writer, steps []*Step) ([]int, error) {
+// frameSpan is the frames (from 1) that carry a step: one, or the
+// segments of a segmented SS7 message (the message is complete in Last).
+type frameSpan struct{ First, Last int }
+
+// writePcap also returns the frames of each step's message.
+func writePcap(w io.Writer, steps []*Step) ([]frameSpan, error) {
 	pw := &pcapWriter{w: w, flows: map[*conn]*flow{}}
 	hdr := make([]byte, 24)
 	binary.LittleEndian.PutUint32(hdr[0:], pcapMagicMicro)
@@ -60,24 +66,30 @@ func writePcap(w io.Writer, steps []*Step) ([]int, error) {
 	if _, err := w.Write(hdr); err != nil {
 		return nil, err
 	}
-	frames := make([]int, 0, len(steps))
+	frames := make([]frameSpan, 0, len(steps))
 	for i, st := range steps {
 		if st.GTP != nil && st.GTP.Piggyback {
 			// Written with its carrier, which must precede it.
 			if i == 0 || steps[i-1].Scenario != st.Scenario || steps[i-1].Index != st.Index-1 {
 				return nil, fmt.Errorf("%s: a piggybacked message must follow the message it travels with", st.ID())
 			}
-			frames = append(frames, pw.frame)
+			frames = append(frames, frameSpan{pw.frame, pw.frame})
 			continue
 		}
-		data, _, err := st.Datagram()
+		packets, err := st.Packets()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.ID(), err)
 		}
-		if err := pw.message(st, data); err != nil {
-			return nil, err
+		first := 0
+		for _, data := range packets {
+			if err := pw.message(st, data); err != nil {
+				return nil, err
+			}
+			if first == 0 {
+				first = pw.frame // after a TCP handshake's packets
+			}
 		}
-		frames = append(frames, pw.frame)
+		frames = append(frames, frameSpan{first, pw.frame})
 	}
 	return frames, nil
 }
@@ -89,7 +101,7 @@ type flow struct {
 	opened bool
 	vtag   [2]uint32 // SCTP verification tag carried by packets of each direction
 	tsn    [2]uint32 // next SCTP TSN
-	ssn    [2]uint16 // next SCTP stream sequence number (stream 0)
+	ssn    [2]uint16 // next SCTP stream sequence number (of the pair's one stream)
 	seq    [2]uint32 // next TCP sequence number
 	ipid   [2]uint16
 }
@@ -171,7 +183,11 @@ func (pw *pcapWriter) message(st *Step, data []byte) error {
 		f.seq[d] += uint32(len(data))
 		return pw.packet(ts, src, dst, protoTCP, seg, &f.ipid[d])
 	default:
-		pkt := sctpData(src.addr.Port(), dst.addr.Port(), f.vtag[d], f.tsn[d], 0, f.ssn[d], PPIDDiameter, data)
+		stream, ppid := uint16(0), uint32(PPIDDiameter)
+		if st.MAP != nil {
+			stream, ppid = m3uaStream, PPIDM3UA
+		}
+		pkt := sctpData(src.addr.Port(), dst.addr.Port(), f.vtag[d], f.tsn[d], stream, f.ssn[d], ppid, data)
 		f.tsn[d]++
 		f.ssn[d]++
 		return pw.packet(ts, src, dst, protoSCTP, pkt, &f.ipid[d])

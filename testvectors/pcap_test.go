@@ -15,9 +15,11 @@ import (
 
 // The capture decodes with gopacket, independently of tshark: every
 // message is exactly one packet carrying the encoded message (a UDP
-// datagram also the GTPv2 messages piggybacked on it), SCTP DATA chunks
-// are complete (B|E), PPID 46, with consecutive TSNs and SSNs per
-// direction and a valid CRC32c; TCP flows open with a three-way handshake,
+// datagram also the GTPv2 messages piggybacked on it; an SS7 message one
+// packet per M3UA DATA message, so per XUDT segment), SCTP DATA chunks
+// are complete (B|E), PPID 46 on stream 0 (Diameter) or PPID 3 on stream
+// 1 (M3UA), with consecutive TSNs and SSNs per direction and a valid
+// CRC32c; TCP flows open with a three-way handshake,
 // sequence and acknowledgement numbers follow the bytes sent and checksums
 // are valid; UDP datagrams go between GTP-C ports with valid checksums;
 // IPv4 header checksums are valid.
@@ -39,9 +41,21 @@ func testPcapStructure(t *testing.T, _ *suite, f *File, _ *config.Config) {
 		t.Fatalf("link type %v, want Ethernet", r.LinkType())
 	}
 	stepAt := map[int]*Step{}
+	packetAt := map[int][]byte{} // the payload each frame must carry
 	for i, st := range f.Steps() {
-		if stepAt[frames[i]] == nil { // a piggybacked message shares its carrier's frame
-			stepAt[frames[i]] = st
+		if stepAt[frames[i].Last] != nil { // a piggybacked message shares its carrier's frame
+			continue
+		}
+		packets, err := st.Packets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(packets) != frames[i].Last-frames[i].First+1 {
+			t.Fatalf("%s: %d packets in frames %d-%d", st.ID(), len(packets), frames[i].First, frames[i].Last)
+		}
+		for k, p := range packets {
+			stepAt[frames[i].First+k] = st
+			packetAt[frames[i].First+k] = p
 		}
 	}
 
@@ -84,12 +98,7 @@ func testPcapStructure(t *testing.T, _ *suite, f *File, _ *config.Config) {
 			t.Fatalf("frame %d is not IP", frame)
 		}
 		st := stepAt[frame]
-		var want []byte
-		if st != nil {
-			if want, _, err = st.Datagram(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		want := packetAt[frame]
 
 		switch {
 		case pkt.Layer(layers.LayerTypeUDP) != nil:
@@ -132,8 +141,12 @@ func testPcapStructure(t *testing.T, _ *suite, f *File, _ *config.Config) {
 			if !ok || st == nil {
 				t.Fatalf("frame %d: SCTP packet without a DATA chunk or a step", frame)
 			}
-			if !d.BeginFragment || !d.EndFragment || d.Unordered || d.PayloadProtocol != PPIDDiameter {
-				t.Errorf("frame %d: DATA chunk flags/PPID wrong: %+v", frame, d)
+			ppid, stream := layers.SCTPPayloadProtocol(PPIDDiameter), uint16(0)
+			if st.MAP != nil {
+				ppid, stream = PPIDM3UA, m3uaStream
+			}
+			if !d.BeginFragment || !d.EndFragment || d.Unordered || d.PayloadProtocol != ppid || d.StreamId != stream {
+				t.Errorf("frame %d: DATA chunk flags/PPID/stream wrong: %+v", frame, d)
 			}
 			if n, seen := nextTSN[k]; seen && (d.TSN != n || d.StreamSequence != nextSSN[k]) {
 				t.Errorf("frame %d: TSN %d SSN %d, want %d %d", frame, d.TSN, d.StreamSequence, n, nextSSN[k])
@@ -192,8 +205,8 @@ func testPcapStructure(t *testing.T, _ *suite, f *File, _ *config.Config) {
 			t.Errorf("frame %d (%s): timestamp %s, want %s", frame, st.ID(), ci.Timestamp, st.Time())
 		}
 	}
-	if frame != frames[len(frames)-1] {
-		t.Errorf("capture has %d frames, the last message is frame %d", frame, frames[len(frames)-1])
+	if frame != frames[len(frames)-1].Last {
+		t.Errorf("capture has %d frames, the last message is frame %d", frame, frames[len(frames)-1].Last)
 	}
 }
 
@@ -204,6 +217,9 @@ func checkEndpoints(t *testing.T, frame int, st *Step, src, dst netip.AddrPort) 
 	}
 	if st.Transport() == TCP && st.Dst().Port() != 3868 && st.Src().Port() != 3868 {
 		t.Errorf("frame %d (%s): a TCP flow must touch the Diameter port", frame, st.ID())
+	}
+	if st.MAP != nil && st.Dst().Port() != 2905 && st.Src().Port() != 2905 {
+		t.Errorf("frame %d (%s): an M3UA association must touch port 2905", frame, st.ID())
 	}
 }
 

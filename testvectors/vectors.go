@@ -91,6 +91,16 @@ type Node struct {
 	Transport   Transport
 	Description string
 	Line        int
+	// SS7 identity of a node that sends or receives MAP (SIGTRAN, M3UA
+	// over SCTP): its SCCP global title (E.164 digits), subsystem number
+	// (6 HLR, 7 VLR, 8 MSC, 145 GMLC, 147 gsmSCF, 149 SGSN) and 14-bit ITU
+	// signalling point code; the defaults of its messages' SCCP addresses
+	// and M3UA routing label.
+	GT  string
+	SSN uint8
+	PC  uint16
+	// hasPC: pc was given (MAP nodes must have one).
+	hasPC bool
 }
 
 // Scenario is an ordered exchange of messages with a purpose: an attack
@@ -121,12 +131,18 @@ type Step struct {
 	col      int
 	At       time.Duration // offset from the scenario start
 	From, To *Node
-	// Message is the step's Diameter message, GTP its GTP-C message:
-	// exactly one is set.
+	// Message is the step's Diameter message, GTP its GTP-C message, MAP
+	// its SS7 message: exactly one is set.
 	Message *Message
 	GTP     *GTPMessage
+	MAP     *MAPMessage
 	Expect  Expect
-	Reason   string
+	Reason  string
+	// Hostile, when set, says why tshark is expected to complain about
+	// the step's packets (a deliberately hostile encoding whose
+	// complaint is the point); TestTsharkClean excuses those frames and
+	// no others (besides the MALFORMED vectors).
+	Hostile string
 }
 
 // Expect is the verdict a step must receive.
@@ -183,8 +199,11 @@ type AVP struct {
 
 // Protocol is the step's signaling protocol.
 func (s *Step) Protocol() view.Protocol {
-	if s.GTP != nil {
+	switch {
+	case s.GTP != nil:
 		return s.GTP.Protocol()
+	case s.MAP != nil:
+		return view.MAP
 	}
 	return view.Diameter
 }
@@ -192,25 +211,36 @@ func (s *Step) Protocol() view.Protocol {
 // Request reports whether the step's message is a request (GTP: a request
 // or notification), as view.Message.Request.
 func (s *Step) Request() bool {
-	if s.GTP != nil {
+	switch {
+	case s.GTP != nil:
 		return s.GTP.Request()
+	case s.MAP != nil:
+		return s.MAP.Request()
 	}
 	return s.Message.Request()
 }
 
 // Op is the message's short name: "ULR", "CreateSessionRequest".
 func (s *Step) Op() string {
-	if s.GTP != nil {
+	switch {
+	case s.GTP != nil:
 		return s.GTP.Op()
+	case s.MAP != nil:
+		return s.MAP.Op()
 	}
 	return s.Message.Op()
 }
 
-// Label names the message in tables: the Diameter command ("ULR"), or the
-// GTP version and type ("v2 CreateSessionRequest").
+// Label names the message in tables: the Diameter command ("ULR"), the
+// GTP version and type ("v2 CreateSessionRequest"), or the MAP operations
+// ("updateLocation", "sendRoutingInfoForSM+anyTimeInterrogation",
+// "updateLocation result").
 func (s *Step) Label() string {
-	if s.GTP != nil {
+	switch {
+	case s.GTP != nil:
 		return fmt.Sprintf("v%d %s", s.GTP.Version, s.GTP.Op())
+	case s.MAP != nil:
+		return s.MAP.Op()
 	}
 	return s.Message.Op()
 }
@@ -372,6 +402,13 @@ func (l *loader) fields(n *yaml.Node, what string, known, required []string, set
 	return ok
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -496,8 +533,22 @@ func (l *loader) nodes(n *yaml.Node) {
 		if v.Kind == yaml.ScalarNode {
 			addr = v
 		} else {
-			l.fields(v, "node "+name, []string{"addr", "transport", "description"}, []string{"addr"}, func(key string, _, v *yaml.Node) {
+			l.fields(v, "node "+name, []string{"addr", "transport", "description", "gt", "ssn", "pc"}, []string{"addr"}, func(key string, _, v *yaml.Node) {
 				switch key {
+				case "gt":
+					s, _ := l.str(v, "gt")
+					if _, err := bcdSignals(s); err != nil || s == "" || len(s) > 15 {
+						l.fail(v, "gt: %q is not an E.164 number of 1 to 15 digits", s)
+					}
+					node.GT = s
+				case "ssn":
+					x, ok := l.uint(v, "ssn", 8)
+					if ok && (x == 0 || x == 1) {
+						l.fail(v, "ssn: 0 is no subsystem and 1 is SCCP management")
+					}
+					node.SSN = uint8(x)
+				case "pc":
+					node.PC, node.hasPC = l.pointCode(v)
 				case "addr":
 					addr = v
 				case "transport":
@@ -584,13 +635,14 @@ func (l *loader) scenarios(n *yaml.Node) {
 		l.pairAnswers(sc)
 		l.pairGTP(sc)
 		l.linkPiggyback(sc)
+		l.pairMAP(sc)
 	}
 }
 
 func (l *loader) step(sc *Scenario, n *yaml.Node) *Step {
 	st := &Step{Scenario: sc, Index: len(sc.Steps), Line: n.Line, col: n.Column}
-	var msg, gtpMsg *yaml.Node
-	ok := l.fields(n, "step", []string{"at", "from", "to", "diameter", "gtp", "expect", "reason"},
+	var msg, gtpMsg, mapMsg *yaml.Node
+	ok := l.fields(n, "step", []string{"at", "from", "to", "diameter", "gtp", "map", "expect", "reason", "hostile"},
 		[]string{"at", "from", "to", "expect", "reason"},
 		func(key string, k, v *yaml.Node) {
 			switch key {
@@ -617,14 +669,18 @@ func (l *loader) step(sc *Scenario, n *yaml.Node) *Step {
 				msg = v
 			case "gtp":
 				gtpMsg = v
+			case "map":
+				mapMsg = v
+			case "hostile":
+				st.Hostile = l.text(v, "hostile")
 			case "expect":
 				l.expect(st, v)
 			case "reason":
 				st.Reason = l.text(v, "reason")
 			}
 		})
-	if ok && (msg == nil) == (gtpMsg == nil) {
-		l.fail(n, "step: give exactly one message: diameter: or gtp:")
+	if given := btoi(msg != nil) + btoi(gtpMsg != nil) + btoi(mapMsg != nil); ok && given != 1 {
+		l.fail(n, "step: give exactly one message: diameter:, gtp: or map:")
 		return nil
 	}
 	if !ok {
@@ -641,7 +697,22 @@ func (l *loader) step(sc *Scenario, n *yaml.Node) *Step {
 			l.fail(n, "step: GTP-C travels over UDP: give %s and %s transport: udp", st.From.Name, st.To.Name)
 		case msg != nil && udp:
 			l.fail(n, "step: Diameter travels over SCTP or TCP, and %s or %s is a UDP node", st.From.Name, st.To.Name)
+		case mapMsg != nil && (st.From.Transport != SCTP || st.To.Transport != SCTP):
+			l.fail(n, "step: MAP travels over M3UA on SCTP: %s and %s must be sctp nodes", st.From.Name, st.To.Name)
+		case mapMsg != nil:
+			for _, nd := range []*Node{st.From, st.To} {
+				if nd.GT == "" || nd.SSN == 0 || !nd.hasPC {
+					l.fail(n, "step: node %s (line %d) sends or receives MAP: give it gt, ssn and pc", nd.Name, nd.Line)
+				}
+			}
 		}
+	}
+	if mapMsg != nil {
+		st.MAP = l.mapMessage(mapMsg, st)
+		if st.MAP == nil {
+			return nil
+		}
+		return st
 	}
 	if gtpMsg != nil {
 		st.GTP = l.gtpMessage(gtpMsg, st)

@@ -18,6 +18,8 @@ import (
 	"breakwater/firewall/rules"
 	"breakwater/protocols/diameter"
 	"breakwater/protocols/gtp"
+	"breakwater/protocols/sccp"
+	"breakwater/protocols/sigtran"
 	"breakwater/protocols/view"
 )
 
@@ -38,6 +40,7 @@ type suite struct {
 var suites = []*suite{
 	{name: "diameter", yaml: "diameter/scenarios.yaml", pcap: "diameter/scenarios.pcap"},
 	{name: "gtp", yaml: "gtp/scenarios.yaml", pcap: "gtp/scenarios.pcap"},
+	{name: "map", yaml: "map/scenarios.yaml", pcap: "map/scenarios.pcap"},
 }
 
 // load reads the suite's scenario file and its configuration once per
@@ -95,9 +98,13 @@ func newEngine(t testing.TB, cfg *config.Config) *engine.Engine {
 
 // decode encodes a step and decodes it into a view the way replay does:
 // a GTP message from its place in its datagram to the datagram's end (the
-// messages piggybacked after it included).
+// messages piggybacked after it included); an SS7 message through
+// sigtran (M3UA, SCCP with XUDT reassembly, TCAP, MAP: the first Invoke).
 func decode(t testing.TB, st *Step) *view.Message {
 	t.Helper()
+	if st.MAP != nil {
+		return mapViews(t, st)[0]
+	}
 	data, off, err := st.Datagram()
 	if err != nil {
 		t.Fatalf("%s: %v", st.ID(), err)
@@ -111,6 +118,62 @@ func decode(t testing.TB, st *Step) *view.Message {
 	}
 	m.Time, m.Src, m.Dst = st.Time(), st.Src(), st.Dst()
 	return m
+}
+
+// mapViews decodes an SS7 step as replay does (firewall/replay m3ua):
+// its M3UA messages through one sigtran.Decoder, then one view per
+// Invoke (Decoder.Invoke), the first from Decode. A message without
+// Invoke has one view.
+func mapViews(t testing.TB, st *Step) []*view.Message {
+	t.Helper()
+	packets, err := st.Packets()
+	if err != nil {
+		t.Fatalf("%s: %v", st.ID(), err)
+	}
+	d := sigtran.NewDecoder(sccp.ReassemblyConfig{})
+	first := &view.Message{}
+	res := sigtran.Pending
+	for i, p := range packets {
+		res, _ = d.Decode(st.Time(), p, first)
+		if i < len(packets)-1 && res != sigtran.Pending {
+			t.Fatalf("%s: segment %d of %d is not held for reassembly (%v)", st.ID(), i+1, len(packets), res)
+		}
+	}
+	if res != sigtran.Message {
+		t.Fatalf("%s: its M3UA messages decode to no SS7 message (%v)", st.ID(), res)
+	}
+	views := []*view.Message{first}
+	for i := 1; i < d.Invokes(); i++ {
+		x := &view.Message{}
+		if err := d.Invoke(i, x); err != nil && x.Malformed == "" {
+			t.Fatalf("%s: Invoke %d: %v", st.ID(), i, err)
+		}
+		views = append(views, x)
+	}
+	for _, v := range views {
+		v.Time, v.Src, v.Dst = st.Time(), st.Src(), st.Dst()
+	}
+	return views
+}
+
+// judge judges a step as replay does: a TCAP message with several
+// Invokes is judged once per Invoke (in order, each with the engine's
+// state as the previous left it) and gets the first verdict that is not
+// an allow, or the first Invoke's when all allow — the operation a filter
+// judging only the first would have let through decides.
+func judge(t testing.TB, e *engine.Engine, st *Step) engine.Verdict {
+	t.Helper()
+	if st.MAP == nil {
+		return e.Judge(decode(t, st))
+	}
+	views := mapViews(t, st)
+	v := e.Judge(views[0])
+	for _, x := range views[1:] {
+		if w := e.Judge(x); v.Action == rules.Allow && w.Action != rules.Allow {
+			v = w
+		}
+	}
+	return v
 }
 
 func describe(st *Step, action, rule string) string {
@@ -130,7 +193,7 @@ func testScenarioVerdicts(t *testing.T, _ *suite, f *File, cfg *config.Config) {
 			e := newEngine(t, cfg)
 			var mismatches []string
 			for _, st := range sc.Steps {
-				v := e.Judge(decode(t, st))
+				v := judge(t, e, st)
 				if v.Action.String() != st.Expect.Verdict || v.Rule.ID != st.Expect.Rule {
 					mismatches = append(mismatches, describe(st, v.Action.String(), v.Rule.ID))
 				}
@@ -220,6 +283,23 @@ func TestMalformedOnlyWhereExpected(t *testing.T) {
 						st.ID(), m.Protocol, m.Code, m.Request, m.TEIDPresent, m.TEID, m.Transaction,
 						g.Protocol(), g.Type, g.Request(), g.HasTEID, g.TEID, g.Seq)
 				}
+			case !st.Malformed() && st.MAP != nil:
+				g := st.MAP
+				if m.Protocol != view.MAP || m.Code != g.Code() || m.Request != g.Request() || int(m.Invokes) != g.Invokes() ||
+					uint32(m.TCAPType) != 0x60|g.Type || m.AppContext != g.dialogueAC().ac || m.AppContextVersion != g.dialogueAC().version {
+					t.Errorf("%s decodes as %s code %d request %v invokes %d TCAP %#x AC %d/%d, manifest says code %d request %v invokes %d TCAP %#x AC %d/%d",
+						st.ID(), m.Protocol, m.Code, m.Request, m.Invokes, m.TCAPType, m.AppContext, m.AppContextVersion,
+						g.Code(), g.Request(), g.Invokes(), 0x60|g.Type, g.dialogueAC().ac, g.dialogueAC().version)
+				}
+				if imsis := g.IMSIs(); len(imsis) > 0 && m.IMSI.String() != imsis[0] && g.refIMSI == "" {
+					t.Errorf("%s decodes IMSI %q, the manifest's first is %q", st.ID(), m.IMSI.String(), imsis[0])
+				}
+				if want := g.SCCP.Calling.GT; m.CallingGT.String() != want {
+					t.Errorf("%s decodes calling GT %q, manifest %q", st.ID(), m.CallingGT.String(), want)
+				}
+				if want := g.SCCP.Called.GT; m.CalledGT.String() != want {
+					t.Errorf("%s decodes called GT %q, manifest %q", st.ID(), m.CalledGT.String(), want)
+				}
 			case !st.Malformed():
 				if m.Code != st.Message.Code || m.App != st.Message.App || m.Request != st.Message.Request() {
 					t.Errorf("%s decodes as code %d app %d request %v, manifest says %d %d %v",
@@ -281,12 +361,28 @@ func TestScenariosIndependent(t *testing.T) {
 					}
 					txn[k] = st.ID()
 				}
+				if st.MAP != nil && st.MAP.Type == tcBegin {
+					// TCAP: every dialogue its own originating id.
+					k := 1<<40 | uint64(st.MAP.OTID)
+					if prev, dup := txn[k]; dup {
+						t.Errorf("%s: TCAP originating id %#x already opens %s", st.ID(), st.MAP.OTID, prev)
+					}
+					txn[k] = st.ID()
+				}
 			}
 			if last := sc.Steps[len(sc.Steps)-1]; last.At >= f.Spacing {
 				t.Errorf("%s ends after the next scenario starts", sc.Name)
 			}
 		}
 	})
+}
+
+// firstOf is the first step of a frame, or nil.
+func firstOf(sts []*Step) *Step {
+	if len(sts) == 0 {
+		return nil
+	}
+	return sts[0]
 }
 
 // isCreateResponse: the responses that make the engine record a session.
@@ -467,7 +563,7 @@ func testReplayCapture(t *testing.T, s *suite, f *File, cfg *config.Config) {
 				st.ID(), i+1, g.op, g.src, g.dst, g.time, st.Src(), st.Dst(), st.Time())
 			continue
 		}
-		if want := stepCode(st); g.proto != st.Protocol() || g.code != want {
+		if want := stepCode(st); g.proto != st.Protocol() || g.code != want && !(st.MAP != nil && st.Malformed()) {
 			t.Errorf("%s: replayed message %d is %s %d (%s), want %s %d", st.ID(), i+1, g.proto, g.code, g.op, st.Protocol(), want)
 			continue
 		}
@@ -486,10 +582,15 @@ func testReplayCapture(t *testing.T, s *suite, f *File, cfg *config.Config) {
 	}
 }
 
-// stepCode is the step's Diameter command code or GTP message type.
+// stepCode is the step's Diameter command code, GTP message type or MAP
+// operation code (as MAPMessage.Code; a malformed SS7 message may have
+// lost it).
 func stepCode(st *Step) uint32 {
-	if st.GTP != nil {
+	switch {
+	case st.GTP != nil:
 		return uint32(st.GTP.Type)
+	case st.MAP != nil:
+		return st.MAP.Code()
 	}
 	return st.Message.Code
 }
@@ -518,7 +619,8 @@ func tshark(t *testing.T, pcap string, args ...string) []string {
 }
 
 // stepFrames maps capture frame numbers to the steps each carries (more
-// than one for piggybacked GTP messages), in order.
+// than one for piggybacked GTP messages), in order; every segment of a
+// segmented SS7 message maps to its step.
 func stepFrames(t *testing.T, f *File) map[int][]*Step {
 	t.Helper()
 	frames, err := writePcap(&bytes.Buffer{}, f.Steps())
@@ -527,7 +629,9 @@ func stepFrames(t *testing.T, f *File) map[int][]*Step {
 	}
 	m := map[int][]*Step{}
 	for i, st := range f.Steps() {
-		m[frames[i]] = append(m[frames[i]], st)
+		for fr := frames[i].First; fr <= frames[i].Last; fr++ {
+			m[fr] = append(m[fr], st)
+		}
 	}
 	return m
 }
@@ -622,9 +726,97 @@ func testTsharkDissection(t *testing.T, s *suite, f *File, _ *config.Config) {
 			seen[st] = true
 		}
 	}
+	tsharkMAP(t, s, f, byFrame, seen)
 	for _, st := range f.Steps() {
-		if !st.Malformed() && !seen[st] {
+		if !st.Malformed() && st.Hostile == "" && !seen[st] {
 			t.Errorf("%s: tshark does not dissect its message as %s", st.ID(), st.Protocol())
+		}
+	}
+}
+
+// tsharkMAP checks tshark's dissection of the SS7 steps against the
+// encoder, field by field: in every frame of a step (each XUDT segment
+// too) the SCCP calling and called global titles, and in the frame that
+// completes the message (tshark reassembles XUDT segments) the TCAP
+// transaction ids, the local codes of the components in order (the
+// operation of each Invoke and ReturnResult, the error of each
+// ReturnError: gsm_old.localValue) and the IMSIs the components carry
+// (e212.imsi). MALFORMED and hostile vectors are exempt from the
+// field comparison: tshark reads what it can of them.
+func tsharkMAP(t *testing.T, s *suite, f *File, byFrame map[int][]*Step, seen map[*Step]bool) {
+	t.Helper()
+	hasMAP := false
+	for _, st := range f.Steps() {
+		hasMAP = hasMAP || st.MAP != nil
+	}
+	if !hasMAP {
+		return
+	}
+	spans, err := writePcap(&bytes.Buffer{}, f.Steps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[*Step]int{}
+	for i, st := range f.Steps() {
+		last[st] = spans[i].Last
+	}
+	lines := tshark(t, s.pcap, "-Y", "m3ua", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+		"-e", "frame.number", "-e", "sccp.calling.digits", "-e", "sccp.called.digits", "-e", "tcap.otid", "-e", "tcap.dtid",
+		"-e", "gsm_old.localValue", "-e", "e212.imsi", "-e", "tcap")
+	for _, l := range lines {
+		fields := strings.Split(l, "\t")
+		if len(fields) != 8 {
+			t.Errorf("tshark line %q: want 8 fields", l)
+			continue
+		}
+		frame, _ := strconv.Atoi(fields[0])
+		sts := byFrame[frame]
+		if len(sts) != 1 || sts[0].MAP == nil {
+			t.Errorf("tshark shows M3UA in frame %d, which carries no SS7 step", frame)
+			continue
+		}
+		st := sts[0]
+		m := st.MAP
+		exempt := st.Malformed() || st.Hostile != ""
+		// Global titles: in each segment's frame.
+		want := m.SCCP.Calling.GT + "\t" + m.SCCP.Called.GT
+		if got := fields[1] + "\t" + fields[2]; got != want && !exempt {
+			t.Errorf("%s (frame %d): tshark reads calling/called GT %q, manifest %q", st.ID(), frame, got, want)
+		}
+		if frame != last[st] {
+			continue
+		}
+		if fields[7] == "" {
+			continue // no TCAP: reported below unless malformed or hostile
+		}
+		seen[st] = true
+		if exempt {
+			continue
+		}
+		var tids []string
+		hex := func(v uint32) string { return fmt.Sprintf("%08x", v) }
+		switch m.Type {
+		case tcBegin:
+			tids = []string{hex(m.OTID), ""}
+		case tcContinue:
+			tids = []string{hex(m.OTID), hex(m.DTID)}
+		case tcEnd, tcAbort:
+			tids = []string{"", hex(m.DTID)}
+		default:
+			tids = []string{"", ""}
+		}
+		if got := fields[3] + "/" + fields[4]; got != strings.Join(tids, "/") {
+			t.Errorf("%s (frame %d): tshark reads otid/dtid %q, manifest %q", st.ID(), frame, got, strings.Join(tids, "/"))
+		}
+		var codes []string
+		for _, c := range m.LocalCodes() {
+			codes = append(codes, strconv.FormatInt(c, 10))
+		}
+		if got := fields[5]; got != strings.Join(codes, ",") {
+			t.Errorf("%s (frame %d): tshark reads operation/error codes %q, manifest %q", st.ID(), frame, got, strings.Join(codes, ","))
+		}
+		if got, want := fields[6], strings.Join(m.tsharkIMSIs(), ","); got != want {
+			t.Errorf("%s (frame %d): tshark reads IMSIs %q, manifest %q", st.ID(), frame, got, want)
 		}
 	}
 }
@@ -646,16 +838,28 @@ func gtpMalformedShown(got, want []string) bool {
 }
 
 // tshark finds no malformed packet, no bad checksum and no expert error
-// or warning, except in the deliberately malformed vectors, the "Unknown
-// command" of vectors testing unknown commands, and "Data is empty" for
-// empty grouped AVPs (the empty Subscription-Data of location-only IDRs,
-// TS 29.272 §5.2.2.1).
+// or warning, except in the deliberately malformed vectors, the steps
+// marked hostile (whose complaint is the point: each must get one), the
+// "Unknown command" of vectors testing unknown commands, and "Data is
+// empty" for empty grouped AVPs (the empty Subscription-Data of
+// location-only IDRs, TS 29.272 §5.2.2.1).
 func TestTsharkClean(t *testing.T) {
 	forSuites(t, testTsharkClean)
 }
 
 func testTsharkClean(t *testing.T, s *suite, f *File, _ *config.Config) {
 	byFrame := stepFrames(t, f)
+	complained := map[*Step]bool{} // hostile steps tshark complained about
+	defer func() {
+		if t.Skipped() {
+			return
+		}
+		for _, st := range f.Steps() {
+			if st.Hostile != "" && !complained[st] {
+				t.Errorf("%s is marked hostile (%s) but tshark finds nothing wrong with it: remove hostile", st.ID(), st.Hostile)
+			}
+		}
+	}()
 	lines := tshark(t, s.pcap, "-o", "sctp.checksum:CRC-32c", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
 		"-o", "udp.check_checksum:TRUE",
 		"-Y", `_ws.malformed || _ws.expert.severity >= 0x00600000 || sctp.checksum.status == 0 || tcp.checksum.status == 0 || ip.checksum.status == 0 || udp.checksum.status == 0`,
@@ -672,8 +876,11 @@ func testTsharkClean(t *testing.T, s *suite, f *File, _ *config.Config) {
 		malformed := false
 		for _, st := range sts {
 			malformed = malformed || st.Malformed()
+			if st.Hostile != "" {
+				complained[st] = true
+			}
 		}
-		if malformed {
+		if malformed || complained[firstOf(sts)] {
 			continue
 		}
 		where := "no step"

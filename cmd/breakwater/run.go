@@ -71,6 +71,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 type running struct {
 	relays []*proxy.DiameterRelay
 	gtp    []*proxy.GTPRelay
+	m3ua   []*proxy.M3UARelay
 	admin  *admin.Server
 }
 
@@ -85,8 +86,8 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	if err != nil {
 		return err
 	}
-	if len(cfg.Diameter) == 0 && len(cfg.GTP) == 0 {
-		return fmt.Errorf("%s: no relays configured: add a diameter: or gtp: section (see README, \"Running inline\")", cfg.Path)
+	if len(cfg.Diameter) == 0 && len(cfg.GTP) == 0 && len(cfg.M3UA) == 0 {
+		return fmt.Errorf("%s: no relays configured: add a diameter:, gtp: or m3ua: section (see README, \"Running inline\")", cfg.Path)
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
 	rn := &running{}
@@ -110,15 +111,27 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.gtp = append(rn.gtp, r)
 	}
+	for _, m := range cfg.M3UA {
+		if startErr != nil {
+			break
+		}
+		r := proxy.NewM3UARelay(m3uaConfig(cfg, m), eng, log)
+		if err := r.Start(); err != nil {
+			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, m.Listen.Line, m.Name.Value, err)
+			break
+		}
+		rn.m3ua = append(rn.m3ua, r)
+	}
 	if startErr == nil && cfg.Admin.Listen != "" {
-		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng, Relays: rn.relays, GTPRelays: rn.gtp, Log: log})
+		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng,
+			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log})
 		if err := rn.admin.Start(); err != nil {
 			startErr = err
 		}
 	}
 	if startErr == nil {
 		log.Info("breakwater running", "version", version, "policy", policy.Version(),
-			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
+			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "m3ua_relays", len(rn.m3ua), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
 		if started != nil {
 			started <- rn
 		}
@@ -141,9 +154,22 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			}
 		}()
 	}
+	for _, r := range rn.m3ua {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Shutdown(sctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			}
+		}()
+	}
 	for _, r := range rn.gtp {
 		if err := r.Shutdown(sctx); err != nil {
+			mu.Lock() // the relays above shut down concurrently
 			errs = append(errs, err.Error())
+			mu.Unlock()
 		}
 	}
 	wg.Wait()
@@ -188,6 +214,26 @@ func relayConfig(cfg *config.Config, d config.DiameterRelay) proxy.Config {
 	}
 	if d.UpstreamSource.Set {
 		c.UpstreamSource = d.UpstreamSource.IPs
+	}
+	return c
+}
+
+func m3uaConfig(cfg *config.Config, m config.M3UARelay) proxy.M3UAConfig {
+	mode, _ := proxy.ParseRejectMode(m.RejectWith.Value) // validated by config
+	c := proxy.M3UAConfig{
+		Name:            m.Name.Value,
+		Listen:          m.Listen.Address,
+		Upstream:        m.Upstream.Address,
+		Streams:         uint16(m.Streams),
+		ConnectTimeout:  m.ConnectTimeout,
+		WriteTimeout:    m.WriteTimeout,
+		MaxMessage:      cfg.Limits.MaxMessageBytes,
+		RejectWith:      mode,
+		RejectErrorCode: m.RejectErrorCode,
+		UDTSCause:       m.UDTSCause,
+	}
+	if m.UpstreamSource.Set {
+		c.UpstreamSource = m.UpstreamSource.IPs
 	}
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"breakwater/firewall/proxy"
+	"breakwater/firewall/transport"
 	"breakwater/internal/diampeer"
 	"breakwater/protocols/diameter"
+	"breakwater/protocols/m3ua"
+	"breakwater/protocols/sccp"
+	"breakwater/protocols/tcap"
 )
 
 // TestMain lets the test binary act as the breakwater command, so that
@@ -198,4 +204,133 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+const m3uaInlineConfig = `
+home:
+  plmns: ["310260"]
+  gt_prefixes: ["1206"]
+  addresses: ["127.0.0.1/32"]
+partners:
+  - name: uk
+    plmns: ["23415"]
+    gt_prefixes: ["447785"]
+    addresses: ["127.0.0.2/32"]
+m3ua:
+  - name: uk-stp
+    listen: tcp://127.0.0.1:0
+    upstream: %s
+    reject_with: tcap-abort
+admin:
+  listen: 127.0.0.1:0
+shutdown_timeout: 3s
+`
+
+// TestServeM3UA: `breakwater run` starts the M3UA relays configured, and
+// their counters reach /metrics.
+func TestServeM3UA(t *testing.T) {
+	home, err := transport.Listen(transport.Address{Kind: transport.TCP, IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+		transport.Options{Framer: proxy.M3UAFramer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer home.Close()
+	go func() { // the home STP acknowledges ASP Up
+		c, err := home.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var b m3ua.Builder
+		buf := make([]byte, 0, 1<<16)
+		for {
+			m, err := c.ReadMessage(buf)
+			if err != nil {
+				return
+			}
+			if h, _ := m3ua.ParseHeader(m.Data); h.Kind() == m3ua.KindASPUP {
+				c.WriteMessage(transport.Message{Data: b.AspUpAck(m3ua.Opt32{}, nil)})
+			}
+		}
+	}()
+	cfg := filepath.Join(t.TempDir(), "breakwater.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(m3uaInlineConfig, home.Addr().String())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan *running, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), started) }()
+	var rn *running
+	select {
+	case rn = <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	if len(rn.m3ua) != 1 {
+		t.Fatalf("%d M3UA relays started", len(rn.m3ua))
+	}
+	partner, err := transport.Dial(context.Background(), rn.m3ua[0].Addr(), transport.Options{
+		Framer: proxy.M3UAFramer(), Local: []netip.Addr{netip.MustParseAddr("127.0.0.2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partner.Close()
+	partner.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 0, 1<<16)
+	var b m3ua.Builder
+	partner.WriteMessage(transport.Message{Data: b.Start(m3ua.KindASPUP).Message()})
+	if m, err := partner.ReadMessage(buf); err != nil {
+		t.Fatal(err)
+	} else if h, _ := m3ua.ParseHeader(m.Data); h.Kind() != m3ua.KindASPUPAck {
+		t.Fatalf("got %s, want ASPUP_ACK", h.Kind())
+	}
+	// anyTimeInterrogation from the partner: answered with a TC-ABORT.
+	var tb tcap.Builder
+	var sb sccp.Builder
+	ati := tb.Start(tcap.Begin).OTID([]byte{1, 2, 3, 4}).AARQ([]byte{4, 0, 0, 1, 0, 29, 3}, nil).Components().
+		// AnyTimeInterrogationArg { subscriberIdentity [0] { imsi [0] },
+		// requestedInfo [1] { locationInformation [0] }, gsmSCF-Address [3] }
+		Invoke(1, 71, []byte{0x30, 0x19, 0xa0, 0x0a, 0x80, 0x08, 0x13, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0xf1,
+			0xa1, 0x02, 0x80, 0x00, 0x83, 0x07, 0x91, 0x44, 0x77, 0x58, 0x00, 0x00, 0xf9}).Message()
+	u, _ := sb.UDT(0x80, sccp.AppendGTAddress(nil, 6, 0, 1, 4, "12065550001"), sccp.AppendGTAddress(nil, 7, 0, 1, 4, "447785000011"), ati)
+	d := m3ua.Data{ProtocolData: m3ua.ProtocolData{OPC: 2, DPC: 1, SI: m3ua.SISCCP, UserData: u}}
+	partner.WriteMessage(transport.Message{Data: b.Data(&d)})
+	m, err := partner.ReadMessage(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans m3ua.Data
+	var s sccp.Message
+	var tc tcap.Message
+	if m3ua.ParseData(m.Data, &ans) != nil || sccp.Parse(ans.UserData, &s) != nil || tcap.Parse(s.Data, &tc) != nil || tc.Type != tcap.Abort {
+		t.Fatalf("answer to the ATI: %x", m.Data)
+	}
+	resp, err := http.Get("http://" + rn.admin.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`breakwater_m3ua_association_pairs{relay="uk-stp"} 1`,
+		`breakwater_m3ua_management_relayed_total{direction="to_upstream",kind="ASPUP",relay="uk-stp"} 1`,
+		`breakwater_m3ua_management_relayed_total{direction="to_partner",kind="ASPUP_ACK",relay="uk-stp"} 1`,
+		`breakwater_m3ua_answers_total{kind="tcap_u_abort",relay="uk-stp"} 1`,
+		`breakwater_m3ua_data_blocked_total{direction="to_upstream",relay="uk-stp"} 1`,
+		`breakwater_rule_hits_total{action="reject",category="1",rule="MAP-C1-OPERATION"} 1`,
+		`breakwater_messages_total{direction="inbound",protocol="map",verdict="reject"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	partner.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := partner.ReadMessage(buf); err == nil {
+		t.Fatal("partner association open after shutdown")
+	}
 }

@@ -38,6 +38,8 @@ type Options struct {
 	Engine    *engine.Engine
 	Relays    []*proxy.DiameterRelay
 	GTPRelays []*proxy.GTPRelay
+	// M3UARelays are the inline M3UA relays.
+	M3UARelays []*proxy.M3UARelay
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -49,7 +51,7 @@ func New(o Options) *Server {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays),
+		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

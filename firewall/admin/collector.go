@@ -16,10 +16,11 @@ type collector struct {
 	eng     *engine.Engine
 	relays  []*proxy.DiameterRelay
 	gtp     []*proxy.GTPRelay
+	m3ua    []*proxy.M3UARelay
 }
 
-func newCollector(version string, eng *engine.Engine, relays []*proxy.DiameterRelay, gtp []*proxy.GTPRelay) *collector {
-	return &collector{version: version, eng: eng, relays: relays, gtp: gtp}
+func newCollector(version string, eng *engine.Engine, relays []*proxy.DiameterRelay, gtp []*proxy.GTPRelay, m3ua []*proxy.M3UARelay) *collector {
+	return &collector{version: version, eng: eng, relays: relays, gtp: gtp, m3ua: m3ua}
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -58,12 +59,32 @@ var (
 	gtpEvicted  = desc("gtp_tunnels_evicted_total", "Partner control endpoints dropped from a full TEID table before their idle time (raise gtp_state.max_sessions).", "relay")
 	gtpRetrans  = desc("gtp_retransmissions_total", "Requests forwarded again under the same relay sequence number.", "relay")
 	gtpRewrite  = desc("gtp_rewrite_failures_total", "Messages whose endpoint address family the relay has no address for.", "relay")
+
+	m3uaAccepted   = desc("m3ua_associations_accepted_total", "Partner associations accepted.", "relay")
+	m3uaRefused    = desc("m3ua_associations_refused_total", "Partner associations refused (unknown source).", "relay")
+	m3uaPairs      = desc("m3ua_association_pairs", "Partner associations now open (each with its upstream).", "relay")
+	m3uaUp         = desc("m3ua_upstream_associations_up", "Paired upstream associations now up.", "relay")
+	m3uaUpFail     = desc("m3ua_upstream_failures_total", "Upstream associations that could not be opened (the partner's was closed).", "relay")
+	m3uaUpLost     = desc("m3ua_upstream_lost_total", "Upstream associations that failed while paired (the partner's was closed).", "relay")
+	m3uaRelayed    = desc("m3ua_data_relayed_total", "M3UA DATA messages relayed, by direction (each segment of a segmented message counts).", "relay", "direction")
+	m3uaBlocked    = desc("m3ua_data_blocked_total", "M3UA DATA messages the engine rejected or dropped, by direction.", "relay", "direction")
+	m3uaAnswers    = desc("m3ua_answers_total", "Answers sent to rejected requests, by kind.", "relay", "kind")
+	m3uaUnanswered = desc("m3ua_rejections_unanswered_total", "Rejected requests dropped because they could not be answered as reject_with asks.", "relay")
+	m3uaMgmt       = desc("m3ua_management_relayed_total", "M3UA messages other than DATA relayed unchanged, by direction and kind.", "relay", "direction", "kind")
+	m3uaDecode     = desc("m3ua_decode_errors_total", "DATA messages that did not decode completely (judged as malformed).", "relay")
+	m3uaHeld       = desc("m3ua_reassembly_pending", "Segmented SCCP messages held until complete.", "relay")
+	m3uaEvicted    = desc("m3ua_reassembly_evicted_total", "Segmented messages dropped before they were complete (timeout, capacity).", "relay")
+	m3uaFraming    = desc("m3ua_framing_errors_total", "Associations closed because their bytes were not M3UA (TCP).", "relay")
+	m3uaOversized  = desc("m3ua_oversized_total", "Messages larger than limits.max_message_bytes, dropped.", "relay")
+	m3uaStalls     = desc("m3ua_write_timeouts_total", "Pairs closed because a side stopped reading.", "relay")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
 		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
-		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite, gtpRestarts, gtpEvicted} {
+		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite, gtpRestarts, gtpEvicted,
+		m3uaAccepted, m3uaRefused, m3uaPairs, m3uaUp, m3uaUpFail, m3uaUpLost, m3uaRelayed, m3uaBlocked, m3uaAnswers,
+		m3uaUnanswered, m3uaMgmt, m3uaDecode, m3uaHeld, m3uaEvicted, m3uaFraming, m3uaOversized, m3uaStalls} {
 		ch <- d
 	}
 }
@@ -137,5 +158,33 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, framing, s.FramingErrors.Load(), n)
 		counter(ch, oversized, s.Oversized.Load(), n)
 		counter(ch, writeStalls, s.WriteTimeouts.Load(), n)
+	}
+	for _, r := range c.m3ua {
+		n, s := r.Name(), &r.Stats
+		counter(ch, m3uaAccepted, s.Accepted.Load(), n)
+		counter(ch, m3uaRefused, s.Refused.Load(), n)
+		gauge(ch, m3uaPairs, s.ActivePairs.Load(), n)
+		gauge(ch, m3uaUp, s.UpstreamUp.Load(), n)
+		counter(ch, m3uaUpFail, s.UpstreamFailures.Load(), n)
+		counter(ch, m3uaUpLost, s.UpstreamLost.Load(), n)
+		for d, dir := range proxy.M3UADirections {
+			counter(ch, m3uaRelayed, s.Relayed[d].Load(), n, dir)
+			counter(ch, m3uaBlocked, s.Blocked[d].Load(), n, dir)
+			for k, kind := range proxy.M3UAManagementKinds {
+				if v := s.Management[d][k].Load(); v > 0 {
+					counter(ch, m3uaMgmt, v, n, dir, kind)
+				}
+			}
+		}
+		for k, kind := range proxy.M3UAAnswerKinds {
+			counter(ch, m3uaAnswers, s.Answers[k].Load(), n, kind)
+		}
+		counter(ch, m3uaUnanswered, s.Unanswered.Load(), n)
+		counter(ch, m3uaDecode, s.DecodeErrors.Load(), n)
+		gauge(ch, m3uaHeld, s.HeldMessages.Load(), n)
+		counter(ch, m3uaEvicted, s.HeldEvicted.Load(), n)
+		counter(ch, m3uaFraming, s.FramingErrors.Load(), n)
+		counter(ch, m3uaOversized, s.Oversized.Load(), n)
+		counter(ch, m3uaStalls, s.WriteTimeouts.Load(), n)
 	}
 }

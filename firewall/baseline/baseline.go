@@ -13,7 +13,7 @@ import (
 // evaluation order.
 func Rules() []*rules.Rule {
 	var out []*rules.Rule
-	for _, group := range [][]rules.Rule{guards, diameterRules, gtpRules} {
+	for _, group := range [][]rules.Rule{guards, diameterRules, gtpRules, mapRules} {
 		for i := range group {
 			r := group[i]
 			r.Origin = "baseline"

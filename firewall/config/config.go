@@ -31,6 +31,8 @@ type Config struct {
 	Diameter []DiameterRelay `yaml:"diameter"`
 	// GTP lists the inline GTP-C relays.
 	GTP []GTPRelay `yaml:"gtp"`
+	// M3UA lists the inline M3UA (SS7 over SIGTRAN) relays.
+	M3UA []M3UARelay `yaml:"m3ua"`
 	// Admin is the operations endpoint (/healthz, /metrics).
 	Admin Admin `yaml:"admin"`
 	// ShutdownTimeout bounds a graceful stop: draining in-flight
@@ -87,6 +89,39 @@ type GTPRelay struct {
 	RejectCauseV1 uint8 `yaml:"reject_cause_v1" min:"192"`
 	// RequestTimeout is how long a relayed request waits for its response.
 	RequestTimeout time.Duration `yaml:"request_timeout" min:"100ms" max:"10m"`
+}
+
+// M3UARelay is one inline M3UA relay (SS7 MAP over SIGTRAN): partner
+// ASPs or SGs connect to Listen, and each association is paired with its
+// own association to Upstream (the home STP/SG). ASP state management,
+// SSNM, MGMT and RKM messages pass through unchanged; every DATA message
+// is judged.
+type M3UARelay struct {
+	Name Name `yaml:"name,required"`
+	// Listen is where partners associate (sctp://, port 2905 usually;
+	// tcp:// frames M3UA by its length field, for labs only).
+	Listen Endpoint `yaml:"listen,required"`
+	// Upstream is the home STP/SG.
+	Upstream Endpoint `yaml:"upstream,required"`
+	// UpstreamSource binds the upstream association to these local
+	// addresses (several for a multi-homed SCTP association).
+	UpstreamSource Endpoint `yaml:"upstream_source"`
+	// Streams is the number of SCTP streams offered in each direction.
+	Streams int `yaml:"streams" min:"1" max:"1024"`
+	// ConnectTimeout bounds the upstream association attempt made for
+	// each accepted partner association.
+	ConnectTimeout time.Duration `yaml:"connect_timeout" min:"100ms" max:"1m"`
+	// WriteTimeout closes a pair whose side does not take a message for
+	// this long.
+	WriteTimeout time.Duration `yaml:"write_timeout" min:"100ms" max:"10m"`
+	// RejectWith is how a request a rule rejects is answered.
+	RejectWith RejectMode `yaml:"reject_with"`
+	// RejectErrorCode is the MAP error code of return-error answers whose
+	// rule names none (21 facilityNotSupported).
+	RejectErrorCode uint8 `yaml:"reject_error_code" min:"1" max:"255"`
+	// UDTSCause is the SCCP return cause of udts answers (0: no
+	// translation for an address of such nature).
+	UDTSCause uint8 `yaml:"udts_cause" max:"14"`
 }
 
 // Admin configures the operations HTTP endpoint.
@@ -175,6 +210,7 @@ const (
 	DefaultConnectTimeout  = 5 * time.Second
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultRejectResult    = 5012 // DIAMETER_UNABLE_TO_COMPLY
+	DefaultRejectErrorCode = 21   // MAP facilityNotSupported
 )
 
 // Load reads and validates a configuration file.
@@ -242,6 +278,24 @@ func (c *Config) applyDefaults() {
 		}
 		if g.RequestTimeout == 0 {
 			g.RequestTimeout = 30 * time.Second
+		}
+	}
+	for i := range c.M3UA {
+		m := &c.M3UA[i]
+		if m.Streams == 0 {
+			m.Streams = DefaultStreams
+		}
+		if m.ConnectTimeout == 0 {
+			m.ConnectTimeout = DefaultConnectTimeout
+		}
+		if m.WriteTimeout == 0 {
+			m.WriteTimeout = DefaultWriteTimeout
+		}
+		if m.RejectWith.Value == "" {
+			m.RejectWith.Value = RejectTCAPAbort
+		}
+		if m.RejectErrorCode == 0 {
+			m.RejectErrorCode = DefaultRejectErrorCode
 		}
 	}
 	for i := range c.Diameter {

@@ -335,7 +335,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key parnters", edit(6, `parnters:`),
-			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, admin, shutdown_timeout)`}},
+			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, m3ua, admin, shutdown_timeout)`}},
 		{"unknown key in partner", edit(10, `    gt_prefix: ["447785"]`),
 			[]string{`10:5: partners[0]: unknown key "gt_prefix"; did you mean "gt_prefixes"? (known keys: name, plmns, realms, gt_prefixes, addresses, inter_plmn_mobility)`}},
 		{"duplicate key", base + "rules: other.yaml\n",
@@ -472,5 +472,71 @@ func TestSingleNetworkMayUseWholeSpace(t *testing.T) {
 	_, err = Parse("bw.yaml", []byte("home:\n  plmns: [\"310260\"]\n  addresses: [0.0.0.0/0, \"::ffff:0:0/96\"]\n"))
 	if err == nil || !strings.Contains(err.Error(), "bw.yaml:3:26: address 0.0.0.0/0 of home overlaps 0.0.0.0/0 of home") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+func TestM3UARelays(t *testing.T) {
+	c, err := Parse("bw.yaml", []byte(base+`m3ua:
+  - name: uk-stp
+    listen: sctp://192.0.2.10/192.0.2.11:2905
+    upstream: sctp://10.10.1.1:2905
+  - name: de-stp
+    listen: tcp://127.0.0.1:2905
+    upstream: tcp://10.10.1.2:2905
+    upstream_source: tcp://10.10.0.5:0
+    streams: 32
+    connect_timeout: 2s
+    write_timeout: 3s
+    reject_with: udts
+    reject_error_code: 34
+    udts_cause: 1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.M3UA) != 2 {
+		t.Fatalf("%d relays", len(c.M3UA))
+	}
+	d := c.M3UA[0]
+	if d.Name.Value != "uk-stp" || len(d.Listen.IPs) != 2 || d.Listen.Port != 2905 || d.UpstreamSource.Set ||
+		d.Streams != DefaultStreams || d.ConnectTimeout != DefaultConnectTimeout || d.WriteTimeout != DefaultWriteTimeout ||
+		d.RejectWith.Value != RejectTCAPAbort || d.RejectErrorCode != DefaultRejectErrorCode || d.UDTSCause != 0 {
+		t.Errorf("defaults: %+v", d)
+	}
+	e := c.M3UA[1]
+	if !e.UpstreamSource.Set || e.Streams != 32 || e.ConnectTimeout != 2*time.Second || e.WriteTimeout != 3*time.Second ||
+		e.RejectWith.Value != RejectUDTS || e.RejectWith.Line != 24 || e.RejectErrorCode != 34 || e.UDTSCause != 1 {
+		t.Errorf("explicit values: %+v", e)
+	}
+	for _, mode := range []string{"tcap-abort", "return-error", "udts", "drop"} {
+		if _, err := Parse("bw.yaml", []byte(base+"m3ua:\n  - name: x\n    listen: tcp://127.0.0.1:2905\n    upstream: tcp://10.10.1.1:2905\n    reject_with: "+mode+"\n")); err != nil {
+			t.Errorf("reject_with %s: %v", mode, err)
+		}
+	}
+
+	relay := func(extra string) string {
+		return base + "m3ua:\n  - name: uk-stp\n    listen: sctp://0.0.0.0:2905\n    upstream: sctp://10.10.1.1:2905\n" + extra
+	}
+	for _, c := range []struct{ name, yaml, want string }{
+		{"unknown key", relay("    reject_width: udts\n"),
+			`17:5: m3ua[0]: unknown key "reject_width"; did you mean "reject_with"? (known keys: name, listen, upstream, upstream_source, streams, connect_timeout, write_timeout, reject_with, reject_error_code, udts_cause)`},
+		{"bad reject_with", relay("    reject_with: tcap-reject\n"),
+			`17:18: m3ua[0].reject_with: "tcap-reject": use tcap-abort, return-error, udts or drop`},
+		{"error code 0", relay("    reject_error_code: 0\n"), `17:24: m3ua[0].reject_error_code: 0 is below the minimum 1`},
+		{"error code 256", relay("    reject_error_code: 256\n"), `17:24: m3ua[0].reject_error_code:`},
+		{"spare return cause", relay("    udts_cause: 15\n"), `17:17: m3ua[0].udts_cause: 15 is above the maximum 14`},
+		{"no upstream", base + "m3ua:\n  - name: uk-stp\n    listen: sctp://0.0.0.0:2905\n", `14:5: m3ua[0]: missing required key "upstream"`},
+		{"udp", relay("    upstream_source: udp://10.10.0.5:0\n"), `17:22: relay "uk-stp": M3UA runs over sctp:// (or tcp:// in a lab), not udp://`},
+		{"source kind", relay("    upstream_source: tcp://10.10.0.5:0\n"), `17:22: upstream_source is tcp but upstream is sctp`},
+		{"streams", relay("    streams: 0\n"), `17:14: m3ua[0].streams: 0 is below the minimum 1`},
+		{"duplicate name", relay("diameter:\n  - name: uk-stp\n    listen: sctp://0.0.0.0:3868\n    upstream: sctp://10.10.1.1:3868\n"),
+			`14:11: relay name "uk-stp" is already used at line 18`},
+		{"duplicate listen", relay("  - name: other\n    listen: sctp://0.0.0.0:2905\n    upstream: sctp://10.10.1.2:2905\n"),
+			`18:13: listen address sctp://0.0.0.0:2905 is already used at line 15`},
+	} {
+		_, err := Parse("bw.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), "bw.yaml:"+c.want) {
+			t.Errorf("%s: error %v\nwant bw.yaml:%s", c.name, err, c.want)
+		}
 	}
 }

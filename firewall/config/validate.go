@@ -132,6 +132,24 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		listens[g.Listen.String()] = g.Listen.Pos
 	}
+	for _, m := range c.M3UA {
+		if prev, dup := relays[m.Name.Value]; dup {
+			fail(m.Name.Pos, "relay name %q is already used at line %d", m.Name.Value, prev.Line)
+		}
+		relays[m.Name.Value] = m.Name.Pos
+		for _, e := range []Endpoint{m.Listen, m.Upstream, m.UpstreamSource} {
+			if e.Set && e.Kind == transport.UDP {
+				fail(e.Pos, "relay %q: M3UA runs over sctp:// (or tcp:// in a lab), not udp://", m.Name.Value)
+			}
+		}
+		if m.UpstreamSource.Set && m.UpstreamSource.Kind != m.Upstream.Kind {
+			fail(m.UpstreamSource.Pos, "upstream_source is %s but upstream is %s", m.UpstreamSource.Kind, m.Upstream.Kind)
+		}
+		if prev, dup := listens[m.Listen.String()]; dup {
+			fail(m.Listen.Pos, "listen address %s is already used at line %d", m.Listen, prev.Line)
+		}
+		listens[m.Listen.String()] = m.Listen.Pos
+	}
 	// Report in file order, as strictyaml.Errors promises.
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Line != errs[j].Line {

@@ -181,3 +181,31 @@ func (nm *Name) UnmarshalStrictYAML(n *yaml.Node) error {
 }
 
 func (nm Name) String() string { return nm.Value }
+
+// How an M3UA relay answers a request a rule rejects.
+const (
+	RejectTCAPAbort   = "tcap-abort"   // TC-ABORT toward the partner
+	RejectReturnError = "return-error" // TC-END with a MAP ReturnError
+	RejectUDTS        = "udts"         // SCCP UDTS/XUDTS: the message returned as undeliverable
+	RejectDrop        = "drop"         // nothing
+)
+
+// RejectMode is an M3UA relay's reject_with value.
+type RejectMode struct {
+	Value string
+	Pos
+}
+
+func (r *RejectMode) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "tcap-abort, return-error, udts or drop")
+	if err != nil {
+		return err
+	}
+	switch s {
+	case RejectTCAPAbort, RejectReturnError, RejectUDTS, RejectDrop:
+	default:
+		return fmt.Errorf("%q: use tcap-abort, return-error, udts or drop", s)
+	}
+	r.Value, r.Pos = s, posOf(n)
+	return nil
+}

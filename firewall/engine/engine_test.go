@@ -19,15 +19,18 @@ const testConfig = `
 home:
   plmns: ["310260"]
   realms: ["epc.mnc260.mcc310.3gppnetwork.org"]
+  gt_prefixes: ["1206"]
   addresses: ["10.10.0.0/16"]
 partners:
   - name: uk
     plmns: ["23415"]
     realms: ["epc.mnc015.mcc234.3gppnetwork.org"]
+    gt_prefixes: ["447785"]
     addresses: ["192.0.2.0/24"]
   - name: au
     plmns: ["50502"]
     realms: ["epc.mnc002.mcc505.3gppnetwork.org"]
+    gt_prefixes: ["614"]
     addresses: ["203.0.113.0/24"]
 `
 

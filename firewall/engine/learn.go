@@ -196,7 +196,7 @@ func (e *Engine) learnMAP(c *rules.Context) {
 		p.Location.Time = m.Time
 		e.state.SetLocation(p.IMSI, p.Location)
 	case c.Outbound() && m.Request && m.Code == mapCancelLocation:
-		if c.Receiver == nil || c.Receiver.Home {
+		if c.Receiver == nil || c.Receiver.Home || m.Flags&view.FlagWithdrawal != 0 {
 			return
 		}
 		imsi, ok := c.IMSIKey()

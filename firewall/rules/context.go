@@ -25,6 +25,8 @@ type Context struct {
 	imsiOwner        *network.Member
 	originRealmKnown bool
 	originRealmOwner *network.Member
+	callingGTKnown   bool
+	callingGTOwner   *network.Member
 	imsiKeyKnown     bool
 	imsiKeyOK        bool
 	imsiKey          uint64
@@ -51,6 +53,18 @@ func (c *Context) IMSIOwner() *network.Member {
 		}
 	}
 	return c.imsiOwner
+}
+
+// CallingGTOwner is the network whose global-title prefixes the SCCP
+// calling party's global title, or nil (several MAP rules ask).
+func (c *Context) CallingGTOwner() *network.Member {
+	if !c.callingGTKnown {
+		c.callingGTKnown = true
+		if !c.Msg.CallingGT.IsZero() {
+			c.callingGTOwner = c.Net.GTOwner(&c.Msg.CallingGT)
+		}
+	}
+	return c.callingGTOwner
 }
 
 // OriginRealmOwner is the network that lists the Diameter Origin-Realm,

@@ -49,6 +49,7 @@ type options struct {
 	accel       string
 	kernelPkg   string
 	data        listFlag
+	bins        listFlag
 	env         listFlag
 	modules     string
 	testdata    bool
@@ -72,6 +73,7 @@ func main() {
 	flag.IntVar(&o.smp, "smp", 2, "VM CPUs")
 	flag.StringVar(&o.accel, "accel", "auto", "QEMU accelerator: auto (KVM if /dev/kvm works, else TCG), kvm or tcg")
 	flag.StringVar(&o.kernelPkg, "kernel-pkg", "", "kernel `package` to use (default: newest linux-image-6.1.0-*-amd64-unsigned apt knows)")
+	flag.Var(&o.bins, "bin", "copy a dynamically linked host executable `PATH` into the VM at the same path, with every shared library ldd lists (repeatable)")
 	flag.Var(&o.data, "data", "copy host file or directory `SRC[=DST]` into the VM (repeatable); relative DST is under the module root /src, no DST mirrors SRC's place in the module")
 	flag.Var(&o.env, "env", "set `KEY=VALUE` in the tests' environment (repeatable)")
 	flag.StringVar(&o.modules, "modules", "", "extra kernel `modules` to load, comma-separated (with their dependencies)")
@@ -222,6 +224,47 @@ func parseData(specs []string, modDir string) ([]dataSpec, error) {
 	return ds, nil
 }
 
+// binaryData is the -bin PATH copies: the executable at its own path and
+// each shared library `ldd PATH` lists (the dynamic loader included) at the
+// path ldd gives, symbolic links resolved to the files they name. The VM
+// then runs the host's dynamically linked program (osmo-stp, say) as it
+// is.
+func binaryData(path string) ([]dataSpec, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("-bin %s: %w", path, err)
+	}
+	out, err := exec.Command("ldd", real).Output()
+	if err != nil {
+		return nil, fmt.Errorf("-bin %s: ldd: %w (a static binary needs no -bin: use -data)", path, err)
+	}
+	ds := []dataSpec{{src: real, dst: abs}}
+	for _, line := range strings.Split(string(out), "\n") {
+		// "libx.so.1 => /lib/x86_64-linux-gnu/libx.so.1 (0x...)" or
+		// "/lib64/ld-linux-x86-64.so.2 (0x...)"; linux-vdso has no file.
+		f := strings.Fields(line)
+		var lib string
+		switch {
+		case len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/"):
+			lib = f[2]
+		case len(f) >= 1 && strings.HasPrefix(f[0], "/"):
+			lib = f[0]
+		default:
+			continue
+		}
+		file, err := filepath.EvalSymlinks(lib)
+		if err != nil {
+			return nil, fmt.Errorf("-bin %s: %s: %w", path, lib, err)
+		}
+		ds = append(ds, dataSpec{src: file, dst: lib})
+	}
+	return ds, nil
+}
+
 func run(ctx context.Context, o options, patterns []string) (int, error) {
 	modPath, modDir, err := moduleRoot()
 	if err != nil {
@@ -238,6 +281,13 @@ func run(ctx context.Context, o options, patterns []string) (int, error) {
 	data, err := parseData(o.data, modDir)
 	if err != nil {
 		return 2, err
+	}
+	for _, b := range o.bins {
+		ds, err := binaryData(b)
+		if err != nil {
+			return 2, err
+		}
+		data = append(data, ds...)
 	}
 	accels, err := accelPlan(o.accel)
 	if err != nil {

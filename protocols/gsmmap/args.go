@@ -151,7 +151,7 @@ var (
 	// Identity ::= CHOICE { imsi IMSI, imsi-WithLMSI IMSI-WithLMSI }.
 	cancelLocationArg = &schema{fields: []field{
 		u(tOctets, prim, actIMSI).in(1).required(), u(tSeq, cons, actNest).nest(imsiWithLMSI).in(1),
-		u(tEnum, prim, actSkip), u(tSeq, cons, actSkip), c(3, prim, actMSC), c(4, prim, actVLR),
+		u(tEnum, prim, actCancelType), u(tSeq, cons, actSkip), c(3, prim, actMSC), c(4, prim, actVLR),
 	}}
 	// CancelVcsgLocationArg ::= SEQUENCE { identity Identity, ... }
 	identityArg = &schema{fields: []field{

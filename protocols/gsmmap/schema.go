@@ -43,6 +43,7 @@ const (
 	actPLMN                    // PLMN-Id → VisitedPLMN
 	actDestRef                 // MAP-OpenInfo destinationReference: an IMSI when its plan is E.212
 	actFlag                    // sets field.flag
+	actCancelType              // cancellationType: subscriptionWithdraw (1) sets FlagWithdrawal
 	actNest                    // descends into field.sub
 )
 
@@ -269,6 +270,12 @@ func (d *decoder) apply(f *field, t *ber.TLV) error {
 		}
 	case actFlag:
 		v.Flags |= f.flag
+	case actCancelType:
+		// CancellationType ::= ENUMERATED { updateProcedure (0),
+		// subscriptionWithdraw (1), ..., initialAttachProcedure (2) }.
+		if n, err := t.Int(); err == nil && n == 1 {
+			v.Flags |= view.FlagWithdrawal
+		}
 	case actDestRef:
 		// AddressString; numbering plan 6 (land mobile, E.212) makes the
 		// digits an IMSI, as TS 29.002 §7.3.1 uses it for SS and USSD.

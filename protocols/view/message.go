@@ -64,6 +64,11 @@ const (
 	// anyTimeModification activating a CSI). The interception set-up of
 	// GSMA FS.11 category 2.
 	FlagRedirect
+	// FlagWithdrawal: a cancellation withdraws the subscription rather
+	// than following the subscriber to another network (MAP
+	// cancelLocation with cancellationType subscriptionWithdraw): the
+	// subscriber did not move.
+	FlagWithdrawal
 )
 
 // Message is the protocol-neutral view of one signaling message.

@@ -1,7 +1,8 @@
 // Command gen regenerates the files derived from the scenario files
-// testvectors/diameter/scenarios.yaml and testvectors/gtp/scenarios.yaml:
-// the captures diameter/scenarios.pcap and gtp/scenarios.pcap
-// (byte-for-byte deterministic) and the generated tables of README.md.
+// testvectors/diameter/scenarios.yaml, testvectors/gtp/scenarios.yaml and
+// testvectors/map/scenarios.yaml: the captures diameter/scenarios.pcap,
+// gtp/scenarios.pcap and map/scenarios.pcap (byte-for-byte deterministic)
+// and the generated tables of README.md.
 //
 //	go run ./testvectors/gen            (from the repository root)
 //	go generate ./testvectors           (same thing)
@@ -31,7 +32,7 @@ func main() {
 
 // suites are the scenario files, each in its own directory beside its
 // capture.
-var suites = []string{"diameter", "gtp"}
+var suites = []string{"diameter", "gtp", "map"}
 
 func run(dir string) error {
 	if dir == "" {
