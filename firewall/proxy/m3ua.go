@@ -3,10 +3,8 @@ package proxy
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -212,19 +210,13 @@ type M3UARelay struct {
 	cfg   M3UAConfig
 	eng   *engine.Engine
 	log   *slog.Logger
-	ln    transport.Listener
 	Stats M3UAStats
 	block *blockLog
 
 	ctx    context.Context // ends at Shutdown: cancels upstream connects
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	pairs    map[*m3uaPair]struct{}
-	closing  atomic.Bool
-	wg       sync.WaitGroup
-	stopTick chan struct{}
-	stopOnce sync.Once
+	pairSet[*m3uaPair]
 }
 
 // m3uaFramer cuts M3UA messages out of TCP streams by the common header's
@@ -269,14 +261,10 @@ func NewM3UARelay(cfg M3UAConfig, eng *engine.Engine, log *slog.Logger) *M3UARel
 	}
 	l := log.With("relay", cfg.Name)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &M3UARelay{
-		cfg: cfg, eng: eng, log: l,
-		block:    &blockLog{log: l, perSecond: 20},
-		ctx:      ctx,
-		cancel:   cancel,
-		pairs:    map[*m3uaPair]struct{}{},
-		stopTick: make(chan struct{}),
-	}
+	r := &M3UARelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}, ctx: ctx, cancel: cancel}
+	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "association", cfg.WriteTimeout,
+		func(c transport.Conn) *m3uaPair { return &m3uaPair{r: r, peer: &endpoint{conn: c}} })
+	return r
 }
 
 // Name is the relay's configured name.
@@ -287,101 +275,22 @@ func (r *M3UARelay) Addr() transport.Address { return r.ln.Addr() }
 
 // Start listens and serves in the background.
 func (r *M3UARelay) Start() error {
-	ln, err := transport.Listen(r.cfg.Listen, r.transportOptions(nil))
+	ln, err := r.pairSet.start(r.cfg.Listen, r.transportOptions(nil))
 	if err != nil {
 		return err
 	}
-	r.ln = ln
 	r.log.Info("m3ua relay listening", "listen", ln.Addr().String(), "upstream", r.cfg.Upstream.String())
-	r.wg.Add(2)
-	go r.acceptLoop()
-	go r.watchdog()
 	return nil
-}
-
-func (r *M3UARelay) acceptLoop() {
-	defer r.wg.Done()
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			if r.closing.Load() {
-				return
-			}
-			r.log.Warn("accept failed", "err", err)
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		// A partner nobody configured is refused before it costs an
-		// upstream association: everything it sent would be SRC-UNKNOWN.
-		if r.eng.Policy().Net.SenderOf(c.RemoteAddr().Addr()) == nil {
-			r.Stats.Refused.Add(1)
-			r.log.Warn("refused association from an unknown source", "remote", c.RemoteAddr().String())
-			c.Abort()
-			continue
-		}
-		r.Stats.Accepted.Add(1)
-		p := &m3uaPair{r: r, peer: &endpoint{conn: c}}
-		r.mu.Lock()
-		if r.closing.Load() {
-			r.mu.Unlock()
-			c.Abort()
-			return
-		}
-		r.pairs[p] = struct{}{}
-		r.wg.Add(1)
-		r.mu.Unlock()
-		go func() {
-			defer r.wg.Done()
-			p.run()
-			r.mu.Lock()
-			delete(r.pairs, p)
-			r.mu.Unlock()
-		}()
-	}
-}
-
-// watchdog closes a pair one of whose sides has not taken a message for
-// write_timeout, so that a stuck peer holds no more than its own pair.
-func (r *M3UARelay) watchdog() {
-	defer r.wg.Done()
-	every := min(max(r.cfg.WriteTimeout/4, 50*time.Millisecond), time.Second)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stopTick:
-			return
-		case now := <-t.C:
-			r.mu.Lock()
-			for p := range r.pairs {
-				p.checkStuck(now.UnixNano(), int64(r.cfg.WriteTimeout))
-			}
-			r.mu.Unlock()
-		}
-	}
 }
 
 // Shutdown stops accepting and closes every pair's associations (SCTP
 // SHUTDOWN: data already queued is delivered), then waits for the pairs to
 // end or ctx to.
 func (r *M3UARelay) Shutdown(ctx context.Context) error {
-	r.closing.Store(true)
+	pairs := r.stopAccepting()
 	r.cancel()
-	if r.ln != nil {
-		r.ln.Close()
-	}
-	r.mu.Lock()
-	for p := range r.pairs {
+	for _, p := range pairs {
 		p.closeBoth()
 	}
-	r.mu.Unlock()
-	r.stopOnce.Do(func() { close(r.stopTick) })
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.New("m3ua relay " + r.cfg.Name + ": associations still open at the shutdown deadline")
-	}
+	return r.wait(ctx, "m3ua relay "+r.cfg.Name+": associations still open at the shutdown deadline")
 }

@@ -1,0 +1,158 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"breakwater/firewall/engine"
+	"breakwater/firewall/transport"
+)
+
+// relayPair is one partner connection joined to its own upstream
+// connection, as the Diameter and M3UA relays make them.
+type relayPair interface {
+	comparable
+	// run serves the pair until either side ends.
+	run()
+	// checkStuck disconnects a side that has not taken a message for
+	// timeout nanoseconds.
+	checkStuck(now, timeout int64)
+}
+
+// pairSet is what the connection-oriented relays share: a listener whose
+// peers from configured networks each get a pair, the set of live pairs,
+// the watchdog over them, and the wait for them at shutdown. What a pair
+// does, and how it is taken down, is the relay's.
+type pairSet[P relayPair] struct {
+	log               *slog.Logger
+	eng               *engine.Engine
+	accepted, refused *atomic.Uint64
+	peerNoun          string // "connection", "association": for logs
+	newPair           func(transport.Conn) P
+	writeTimeout      time.Duration
+
+	ln       transport.Listener
+	mu       sync.Mutex
+	pairs    map[P]struct{}
+	closing  atomic.Bool
+	wg       sync.WaitGroup // accept loop, watchdog and pairs
+	stopTick chan struct{}
+	stopOnce sync.Once
+}
+
+func (s *pairSet[P]) init(log *slog.Logger, eng *engine.Engine, accepted, refused *atomic.Uint64, peerNoun string,
+	writeTimeout time.Duration, newPair func(transport.Conn) P) {
+	s.log, s.eng, s.accepted, s.refused, s.peerNoun = log, eng, accepted, refused, peerNoun
+	s.writeTimeout, s.newPair = writeTimeout, newPair
+	s.pairs = map[P]struct{}{}
+	s.stopTick = make(chan struct{})
+}
+
+// start listens and serves in the background.
+func (s *pairSet[P]) start(listen transport.Address, opts transport.Options) (transport.Listener, error) {
+	ln, err := transport.Listen(listen, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.wg.Add(2)
+	go s.acceptLoop()
+	go s.watchdog()
+	return ln, nil
+}
+
+func (s *pairSet[P]) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return
+			}
+			s.log.Warn("accept failed", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		// A peer nobody configured is refused before it costs an
+		// upstream connection: everything it sent would be SRC-UNKNOWN.
+		if s.eng.Policy().Net.SenderOf(c.RemoteAddr().Addr()) == nil {
+			s.refused.Add(1)
+			s.log.Warn("refused "+s.peerNoun+" from an unknown source", "remote", c.RemoteAddr().String())
+			c.Abort()
+			continue
+		}
+		s.accepted.Add(1)
+		p := s.newPair(c)
+		s.mu.Lock()
+		if s.closing.Load() {
+			s.mu.Unlock()
+			c.Abort()
+			return
+		}
+		s.pairs[p] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			p.run()
+			s.mu.Lock()
+			delete(s.pairs, p)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// watchdog disconnects a side that has not taken a message for
+// write_timeout, so that one stuck peer holds no more than its own pair.
+func (s *pairSet[P]) watchdog() {
+	defer s.wg.Done()
+	every := min(max(s.writeTimeout/4, 50*time.Millisecond), time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopTick:
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			for p := range s.pairs {
+				p.checkStuck(now.UnixNano(), int64(s.writeTimeout))
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// stopAccepting closes the listener and returns the pairs alive then, for
+// the relay to take down its own way.
+func (s *pairSet[P]) stopAccepting() []P {
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pairs := make([]P, 0, len(s.pairs))
+	for p := range s.pairs {
+		pairs = append(pairs, p)
+	}
+	return pairs
+}
+
+// wait stops the watchdog and waits for the accept loop and every pair to
+// end, or for ctx to; then it reports stillOpen.
+func (s *pairSet[P]) wait(ctx context.Context, stillOpen string) error {
+	s.stopOnce.Do(func() { close(s.stopTick) })
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New(stillOpen)
+	}
+}
