@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"breakwater/internal/fuzzcorpus"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/FuzzBER/crafted_* from craftedSeeds")
@@ -71,36 +72,6 @@ func hexDecode(s string) ([]byte, error) {
 	return out, nil
 }
 
-func formatCorpusFile(b []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n")
-}
-
-func parseCorpusFile(data []byte) ([]byte, error) {
-	s, ok := strings.CutPrefix(string(data), "go test fuzz v1\n")
-	if !ok {
-		return nil, errors.New("not a go test fuzz v1 file")
-	}
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "[]byte(") || !strings.HasSuffix(s, ")") {
-		return nil, fmt.Errorf("not one []byte value: %.40q", s)
-	}
-	v, err := strconv.Unquote(s[len("[]byte(") : len(s)-1])
-	return []byte(v), err
-}
-
-func readSeed(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := parseCorpusFile(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return b
-}
-
 // TestCraftedCorpus keeps the committed crafted seeds in step with
 // craftedSeeds (regenerate with -update-corpus).
 func TestCraftedCorpus(t *testing.T) {
@@ -114,7 +85,7 @@ func TestCraftedCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, b := range seeds {
-			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), formatCorpusFile(b), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), fuzzcorpus.Format(b), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -125,24 +96,10 @@ func TestCraftedCorpus(t *testing.T) {
 	}
 	for name, b := range seeds {
 		f := filepath.Join(corpusDir, "crafted_"+name)
-		if got := readSeed(t, f); !bytes.Equal(got, b) {
+		if got := fuzzcorpus.Read(t, f); !bytes.Equal(got, b) {
 			t.Errorf("%s differs from craftedSeeds (go test -run TestCraftedCorpus -update-corpus)", f)
 		}
 	}
-}
-
-// corpus returns every committed seed by file name.
-func corpus(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no seeds in %s: %v", corpusDir, err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		out[filepath.Base(f)] = readSeed(t, f)
-	}
-	return out
 }
 
 // checkBER is FuzzBER's property check.
@@ -258,7 +215,7 @@ func FuzzBER(f *testing.F) {
 // TestCorpusProperties runs the fuzz property over the committed seeds and
 // every prefix of each (truncation is the commonest damage).
 func TestCorpusProperties(t *testing.T) {
-	for name, b := range corpus(t) {
+	for name, b := range fuzzcorpus.Load(t, corpusDir) {
 		t.Run(name, func(t *testing.T) {
 			for i := 0; i <= len(b); i++ {
 				checkBER(t, b[:i])
@@ -269,7 +226,7 @@ func TestCorpusProperties(t *testing.T) {
 
 // TestAllocatesNothing walks every seed, helpers included.
 func TestAllocatesNothing(t *testing.T) {
-	seeds := corpus(t)
+	seeds := fuzzcorpus.Load(t, corpusDir)
 	names := make([]string, 0, len(seeds))
 	for n := range seeds {
 		names = append(names, n)

@@ -2,17 +2,16 @@ package gsmmap
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"breakwater/internal/fuzzcorpus"
 	"breakwater/protocols/tcap"
 	"breakwater/protocols/view"
 )
@@ -72,36 +71,6 @@ func craftedSeeds() map[string][]byte {
 	return s
 }
 
-func formatCorpusFile(b []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n")
-}
-
-func parseCorpusFile(data []byte) ([]byte, error) {
-	s, ok := strings.CutPrefix(string(data), "go test fuzz v1\n")
-	if !ok {
-		return nil, errors.New("not a go test fuzz v1 file")
-	}
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "[]byte(") || !strings.HasSuffix(s, ")") {
-		return nil, fmt.Errorf("not one []byte value: %.40q", s)
-	}
-	v, err := strconv.Unquote(s[len("[]byte(") : len(s)-1])
-	return []byte(v), err
-}
-
-func readSeed(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := parseCorpusFile(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return b
-}
-
 func TestCraftedCorpus(t *testing.T) {
 	seeds := craftedSeeds()
 	if *updateCorpus {
@@ -113,7 +82,7 @@ func TestCraftedCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, b := range seeds {
-			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), formatCorpusFile(b), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), fuzzcorpus.Format(b), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -124,7 +93,7 @@ func TestCraftedCorpus(t *testing.T) {
 	}
 	for name, b := range seeds {
 		f := filepath.Join(corpusDir, "crafted_"+name)
-		if got := readSeed(t, f); !bytes.Equal(got, b) {
+		if got := fuzzcorpus.Read(t, f); !bytes.Equal(got, b) {
 			t.Errorf("%s differs from decodeCases (go test -run TestCraftedCorpus -update-corpus)", f)
 		}
 	}
@@ -156,7 +125,7 @@ func TestRealSeeds(t *testing.T) {
 				os.Remove(f)
 			}
 			for name, b := range want {
-				if err := os.WriteFile(filepath.Join(dir, name), formatCorpusFile(b), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, name), fuzzcorpus.Format(b), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -166,28 +135,15 @@ func TestRealSeeds(t *testing.T) {
 			t.Errorf("%s: %d real_* files, %d from the captures (-update-corpus)", dir, len(files), len(want))
 		}
 		for name, b := range want {
-			if got := readSeed(t, filepath.Join(dir, name)); !bytes.Equal(got, b) {
+			if got := fuzzcorpus.Read(t, filepath.Join(dir, name)); !bytes.Equal(got, b) {
 				t.Errorf("%s/%s differs from the capture", dir, name)
 			}
 		}
 	}
 }
 
-func corpus(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no seeds in %s: %v", corpusDir, err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		out[filepath.Base(f)] = readSeed(t, f)
-	}
-	return out
-}
-
 func TestCorpusShape(t *testing.T) {
-	seeds := corpus(t)
+	seeds := fuzzcorpus.Load(t, corpusDir)
 	real := 0
 	for name, b := range seeds {
 		if len(b) >= 2048 {
@@ -266,7 +222,7 @@ func FuzzMAP(f *testing.F) {
 }
 
 func TestCorpusProperties(t *testing.T) {
-	for name, b := range corpus(t) {
+	for name, b := range fuzzcorpus.Load(t, corpusDir) {
 		t.Run(name, func(t *testing.T) {
 			for i := 0; i <= len(b); i++ {
 				checkDecode(t, b[:i])
@@ -277,7 +233,7 @@ func TestCorpusProperties(t *testing.T) {
 
 // TestDecodeAllocatesNothing decodes every seed, broken ones included.
 func TestDecodeAllocatesNothing(t *testing.T) {
-	seeds := corpus(t)
+	seeds := fuzzcorpus.Load(t, corpusDir)
 	names := make([]string, 0, len(seeds))
 	for n := range seeds {
 		names = append(names, n)

@@ -3,11 +3,11 @@ package gtp
 import (
 	"bytes"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"breakwater/internal/fuzzcorpus"
 	"breakwater/protocols/view"
 )
 
@@ -620,7 +620,7 @@ func TestRealCaptures(t *testing.T) {
 	}
 	for _, f := range files {
 		name := filepath.Base(f)
-		raw := readSeed(t, f)
+		raw := fuzzcorpus.Read(t, f)
 		msgs, errs := decodeAll(raw)
 		var parts []string
 		for i := range msgs {
@@ -699,17 +699,3 @@ func hex32(n uint32) string {
 
 // clone copies a message out of a Builder's buffer.
 func clone(m []byte) []byte { return append([]byte(nil), m...) }
-
-// readSeed reads one []byte value from a Go fuzz corpus file.
-func readSeed(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := parseCorpusFile(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return b
-}

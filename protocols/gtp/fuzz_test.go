@@ -2,16 +2,14 @@ package gtp
 
 import (
 	"bytes"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"breakwater/internal/fuzzcorpus"
 	"breakwater/protocols/view"
 )
 
@@ -64,25 +62,6 @@ func craftedSeeds() map[string][]byte {
 	return s
 }
 
-// formatCorpusFile and parseCorpusFile read and write the Go fuzzing
-// corpus format for one []byte argument.
-func formatCorpusFile(b []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n")
-}
-
-func parseCorpusFile(data []byte) ([]byte, error) {
-	s, ok := strings.CutPrefix(string(data), "go test fuzz v1\n")
-	if !ok {
-		return nil, errors.New("not a go test fuzz v1 file")
-	}
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "[]byte(") || !strings.HasSuffix(s, ")") {
-		return nil, fmt.Errorf("not one []byte value: %.40q", s)
-	}
-	v, err := strconv.Unquote(s[len("[]byte(") : len(s)-1])
-	return []byte(v), err
-}
-
 // TestCraftedCorpus keeps the committed crafted seeds in step with
 // craftedSeeds (regenerate with -update-corpus).
 func TestCraftedCorpus(t *testing.T) {
@@ -93,7 +72,7 @@ func TestCraftedCorpus(t *testing.T) {
 			os.Remove(f)
 		}
 		for name, b := range seeds {
-			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), formatCorpusFile(b), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(corpusDir, "crafted_"+name), fuzzcorpus.Format(b), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -104,28 +83,14 @@ func TestCraftedCorpus(t *testing.T) {
 	}
 	for name, b := range seeds {
 		f := filepath.Join(corpusDir, "crafted_"+name)
-		if got := readSeed(t, f); !bytes.Equal(got, b) {
+		if got := fuzzcorpus.Read(t, f); !bytes.Equal(got, b) {
 			t.Errorf("%s differs from craftedSeeds (go test -run TestCraftedCorpus -update-corpus)", f)
 		}
 	}
 }
 
-// corpus returns every committed seed of FuzzDecode by file name.
-func corpus(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no seeds in %s: %v", corpusDir, err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		out[filepath.Base(f)] = readSeed(t, f)
-	}
-	return out
-}
-
 func TestCorpusShape(t *testing.T) {
-	seeds := corpus(t)
+	seeds := fuzzcorpus.Load(t, corpusDir)
 	real := 0
 	for name, b := range seeds {
 		if len(b) >= 2048 {
@@ -304,7 +269,7 @@ func FuzzParseHeader(f *testing.F) {
 // TestDecodeAllocatesNothing runs Decode (and the piggyback loop, the IE
 // walkers and Classify) over every seed, the broken ones included.
 func TestDecodeAllocatesNothing(t *testing.T) {
-	seeds := corpus(t)
+	seeds := fuzzcorpus.Load(t, corpusDir)
 	names := make([]string, 0, len(seeds))
 	for n := range seeds {
 		names = append(names, n)
@@ -344,7 +309,7 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 // TestCorpusProperties runs the fuzz property over the committed seeds and
 // every prefix of each (a truncated datagram is the commonest damage).
 func TestCorpusProperties(t *testing.T) {
-	for name, b := range corpus(t) {
+	for name, b := range fuzzcorpus.Load(t, corpusDir) {
 		t.Run(name, func(t *testing.T) {
 			for i := 0; i <= len(b); i++ {
 				checkDecode(t, b[:i])

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"breakwater/internal/fuzzcorpus"
 	"breakwater/protocols/view"
 
 	v1ie "github.com/wmnsk/go-gtp/gtpv1/ie"
@@ -763,7 +764,7 @@ func TestOracleTshark(t *testing.T) {
 	for _, n := range sortedKeys(crafted) {
 		samples = append(samples, sample{n, crafted[n]})
 	}
-	real := corpus(t)
+	real := fuzzcorpus.Load(t, corpusDir)
 	for _, n := range sortedKeys(real) {
 		if strings.HasPrefix(n, "real_v1_") || strings.HasPrefix(n, "real_v2_") {
 			samples = append(samples, sample{n, real[n]})
