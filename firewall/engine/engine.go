@@ -160,6 +160,34 @@ func (e *Engine) Judge(m *view.Message) Verdict {
 	return v
 }
 
+// Invokes is an SS7 message asking for several operations, one Invoke
+// each (sigtran.Decoder): how many, and the view of the i-th.
+type Invokes interface {
+	Invokes() int
+	Invoke(i int, v *view.Message) error
+}
+
+// JudgeInvokes judges first, the view of an SS7 message's first Invoke,
+// and then each further Invoke decoded into extra (which may be first
+// itself), with first's time and addresses. The first blocking verdict
+// decides, since a filter that judged only the first operation would let
+// the others through; invoke is the index of the Invoke it judged.
+func (j *Judge) JudgeInvokes(first *view.Message, more Invokes, extra *view.Message) (v Verdict, invoke int) {
+	v = j.Judge(first)
+	if v.Action != rules.Allow {
+		return v, 0
+	}
+	t, src, dst := first.Time, first.Src, first.Dst
+	for i := 1; i < more.Invokes(); i++ {
+		more.Invoke(i, extra)
+		extra.Time, extra.Src, extra.Dst = t, src, dst
+		if vi := j.Judge(extra); vi.Action != rules.Allow {
+			return vi, i
+		}
+	}
+	return v, 0
+}
+
 // Judge decides what happens to m. m.Time, m.Src and m.Dst must be set.
 // It does not allocate.
 func (j *Judge) Judge(m *view.Message) Verdict {

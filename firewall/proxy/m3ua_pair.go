@@ -221,20 +221,8 @@ func (p *m3uaPair) handle(rd *m3uaReader, from, to *endpoint, m transport.Messag
 // invoke is the index of the Invoke it judged.
 func (p *m3uaPair) judge(rd *m3uaReader, from, to *endpoint, now time.Time) (verdict engine.Verdict, invoke int) {
 	v := &rd.msg
-	src, dst := from.conn.RemoteAddr(), to.conn.RemoteAddr()
-	v.Time, v.Src, v.Dst = now, src, dst
-	verdict = rd.judge.Judge(v)
-	if verdict.Action != rules.Allow {
-		return verdict, 0
-	}
-	for i := 1; i < rd.dec.Invokes(); i++ {
-		rd.dec.Invoke(i, v)
-		v.Time, v.Src, v.Dst = now, src, dst
-		if vi := rd.judge.Judge(v); vi.Action != rules.Allow {
-			return vi, i
-		}
-	}
-	return verdict, 0
+	v.Time, v.Src, v.Dst = now, from.conn.RemoteAddr(), to.conn.RemoteAddr()
+	return rd.judge.JudgeInvokes(v, rd.dec, v)
 }
 
 // segment parses raw (an M3UA DATA message) into rd.data and rd.sccp and

@@ -314,10 +314,9 @@ func (r *Replayer) message(cm *capture.Message) {
 
 // m3ua decodes an M3UA message: one record per SS7 message (M3UA
 // management and SCCP segments awaiting the rest make none). A TCAP
-// message with several Invokes is judged once per Invoke and recorded
-// once, with the first Invoke's operation and the most severe verdict:
-// the operation a filter judging only the first would have let through
-// decides.
+// message with several Invokes is judged as the relay judges it
+// (engine.JudgeInvokes) and recorded once, with the first Invoke's
+// operation and the deciding verdict.
 func (r *Replayer) m3ua(cm *capture.Message) {
 	res, _ := r.ss7.Decode(cm.Time, cm.Data, &r.msg)
 	if res != sigtran.Message {
@@ -325,15 +324,7 @@ func (r *Replayer) m3ua(cm *capture.Message) {
 	}
 	m := &r.msg
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
-	r.verdict = r.judge.Judge(m)
-	for i := 1; i < r.ss7.Invokes(); i++ {
-		x := &r.extra
-		r.ss7.Invoke(i, x)
-		x.Time, x.Src, x.Dst = cm.Time, cm.Src, cm.Dst
-		if v := r.judge.Judge(x); r.verdict.Action == rules.Allow && v.Action != rules.Allow {
-			r.verdict = v
-		}
-	}
+	r.verdict, _ = r.judge.JudgeInvokes(m, r.ss7, &r.extra)
 	r.record(cm)
 }
 
