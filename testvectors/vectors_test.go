@@ -20,6 +20,7 @@ import (
 	"breakwater/protocols/gtp"
 	"breakwater/protocols/sccp"
 	"breakwater/protocols/sigtran"
+	"breakwater/protocols/tcap"
 	"breakwater/protocols/view"
 )
 
@@ -100,10 +101,14 @@ func newEngine(t testing.TB, cfg *config.Config) *engine.Engine {
 // a GTP message from its place in its datagram to the datagram's end (the
 // messages piggybacked after it included); an SS7 message through
 // sigtran (M3UA, SCCP with XUDT reassembly, TCAP, MAP: the first Invoke).
-func decode(t testing.TB, st *Step) *view.Message {
+func decode(t testing.TB, st *Step) *view.Message { return decodeIn(t, st, nil) }
+
+// decodeIn is decode within a scenario whose TCAP dialogues dialogues
+// follows (nil: the step alone).
+func decodeIn(t testing.TB, st *Step, dialogues *tcap.Dialogues) *view.Message {
 	t.Helper()
 	if st.MAP != nil {
-		return mapViews(t, st)[0]
+		return mapViews(t, st, dialogues)[0]
 	}
 	data, off, err := st.Datagram()
 	if err != nil {
@@ -123,14 +128,15 @@ func decode(t testing.TB, st *Step) *view.Message {
 // mapViews decodes an SS7 step as replay does (firewall/replay m3ua):
 // its M3UA messages through one sigtran.Decoder, then one view per
 // Invoke (Decoder.Invoke), the first from Decode. A message without
-// Invoke has one view.
-func mapViews(t testing.TB, st *Step) []*view.Message {
+// Invoke has one view. dialogues carries the TCAP dialogues from one step
+// of a scenario to the next (nil: the step alone).
+func mapViews(t testing.TB, st *Step, dialogues *tcap.Dialogues) []*view.Message {
 	t.Helper()
 	packets, err := st.Packets()
 	if err != nil {
 		t.Fatalf("%s: %v", st.ID(), err)
 	}
-	d := sigtran.NewDecoder(sccp.ReassemblyConfig{})
+	d := sigtran.NewDecoder(sccp.ReassemblyConfig{}, dialogues)
 	first := &view.Message{}
 	res := sigtran.Pending
 	for i, p := range packets {
@@ -161,12 +167,12 @@ func mapViews(t testing.TB, st *Step) []*view.Message {
 // state as the previous left it) and gets the first verdict that is not
 // an allow, or the first Invoke's when all allow — the operation a filter
 // judging only the first would have let through decides.
-func judge(t testing.TB, e *engine.Engine, st *Step) engine.Verdict {
+func judge(t testing.TB, e *engine.Engine, dialogues *tcap.Dialogues, st *Step) engine.Verdict {
 	t.Helper()
 	if st.MAP == nil {
 		return e.Judge(decode(t, st))
 	}
-	views := mapViews(t, st)
+	views := mapViews(t, st, dialogues)
 	v := e.Judge(views[0])
 	for _, x := range views[1:] {
 		if w := e.Judge(x); v.Action == rules.Allow && w.Action != rules.Allow {
@@ -191,9 +197,10 @@ func testScenarioVerdicts(t *testing.T, _ *suite, f *File, cfg *config.Config) {
 	for _, sc := range f.Scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
 			e := newEngine(t, cfg)
+			dialogues := tcap.NewDialogues(tcap.DialoguesConfig{}) // the scenario's, as replay's decoder keeps them
 			var mismatches []string
 			for _, st := range sc.Steps {
-				v := judge(t, e, st)
+				v := judge(t, e, dialogues, st)
 				if v.Action.String() != st.Expect.Verdict || v.Rule.ID != st.Expect.Rule {
 					mismatches = append(mismatches, describe(st, v.Action.String(), v.Rule.ID))
 				}
@@ -266,8 +273,42 @@ func TestExpectationsMatchRuleActions(t *testing.T) {
 // decode to what the manifest says.
 func TestMalformedOnlyWhereExpected(t *testing.T) {
 	forSuites(t, func(t *testing.T, _ *suite, f *File, _ *config.Config) {
-		for _, st := range f.Steps() {
-			m := decode(t, st)
+		for _, sc := range f.Scenarios {
+			dialogues := tcap.NewDialogues(tcap.DialoguesConfig{})
+			contexts := map[uint32]acVersion{} // TCAP transaction id -> its dialogue's context, from the manifest
+			for _, st := range sc.Steps {
+				var ac acVersion
+				if g := st.MAP; g != nil {
+					ac = g.dialogueAC()
+					switch g.Type {
+					case tcBegin:
+						contexts[g.OTID] = ac
+					case tcContinue:
+						if ac == (acVersion{}) {
+							ac = contexts[g.DTID]
+						}
+						contexts[g.OTID], contexts[g.DTID] = ac, ac
+					case tcEnd, tcAbort:
+						if ac == (acVersion{}) {
+							ac = contexts[g.DTID]
+						}
+					}
+				}
+				checkDecoded(t, st, decodeIn(t, st, dialogues), ac)
+			}
+		}
+	})
+}
+
+type acVersion = struct{ ac, version uint8 }
+
+// checkDecoded: what TestMalformedOnlyWhereExpected asks of one step.
+// The decoded application context is the dialogue's (ac), remembered
+// from its first exchange in the messages without dialogue portion.
+func checkDecoded(t *testing.T, st *Step, m *view.Message, ac acVersion) {
+	t.Helper()
+	{
+		{
 			switch {
 			case st.Malformed() && m.Malformed == "":
 				t.Errorf("%s expects MALFORMED but decodes cleanly", st.ID())
@@ -286,12 +327,13 @@ func TestMalformedOnlyWhereExpected(t *testing.T) {
 			case !st.Malformed() && st.MAP != nil:
 				g := st.MAP
 				if m.Protocol != view.MAP || m.Code != g.Code() || m.Request != g.Request() || int(m.Invokes) != g.Invokes() ||
-					uint32(m.TCAPType) != 0x60|g.Type || m.AppContext != g.dialogueAC().ac || m.AppContextVersion != g.dialogueAC().version {
+					uint32(m.TCAPType) != 0x60|g.Type || m.AppContext != ac.ac || m.AppContextVersion != ac.version {
 					t.Errorf("%s decodes as %s code %d request %v invokes %d TCAP %#x AC %d/%d, manifest says code %d request %v invokes %d TCAP %#x AC %d/%d",
 						st.ID(), m.Protocol, m.Code, m.Request, m.Invokes, m.TCAPType, m.AppContext, m.AppContextVersion,
-						g.Code(), g.Request(), g.Invokes(), 0x60|g.Type, g.dialogueAC().ac, g.dialogueAC().version)
+						g.Code(), g.Request(), g.Invokes(), 0x60|g.Type, ac.ac, ac.version)
 				}
-				if imsis := g.IMSIs(); len(imsis) > 0 && m.IMSI.String() != imsis[0] && g.refIMSI == "" {
+				notMAP := m.Flags&(view.FlagCAMEL|view.FlagForeignContext) != 0 // arguments not read
+				if imsis := g.IMSIs(); len(imsis) > 0 && m.IMSI.String() != imsis[0] && g.refIMSI == "" && !notMAP {
 					t.Errorf("%s decodes IMSI %q, the manifest's first is %q", st.ID(), m.IMSI.String(), imsis[0])
 				}
 				if want := g.SCCP.Calling.GT; m.CallingGT.String() != want {
@@ -307,7 +349,7 @@ func TestMalformedOnlyWhereExpected(t *testing.T) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // Scenarios are independent: no subscriber appears in two scenarios, and
@@ -741,7 +783,8 @@ func testTsharkDissection(t *testing.T, s *suite, f *File, _ *config.Config) {
 // transaction ids, the local codes of the components in order (the
 // operation of each Invoke and ReturnResult, the error of each
 // ReturnError: gsm_old.localValue) and the IMSIs the components carry
-// (e212.imsi). MALFORMED and hostile vectors are exempt from the
+// (e212.imsi; camel.local for the codes of CAMEL dialogues, which tshark
+// tells from MAP by their context as the firewall does). MALFORMED and hostile vectors are exempt from the
 // field comparison: tshark reads what it can of them.
 func tsharkMAP(t *testing.T, s *suite, f *File, byFrame map[int][]*Step, seen map[*Step]bool) {
 	t.Helper()
@@ -762,11 +805,11 @@ func tsharkMAP(t *testing.T, s *suite, f *File, byFrame map[int][]*Step, seen ma
 	}
 	lines := tshark(t, s.pcap, "-Y", "m3ua", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
 		"-e", "frame.number", "-e", "sccp.calling.digits", "-e", "sccp.called.digits", "-e", "tcap.otid", "-e", "tcap.dtid",
-		"-e", "gsm_old.localValue", "-e", "e212.imsi", "-e", "tcap")
+		"-e", "gsm_old.localValue", "-e", "e212.imsi", "-e", "tcap", "-e", "camel.local")
 	for _, l := range lines {
 		fields := strings.Split(l, "\t")
-		if len(fields) != 8 {
-			t.Errorf("tshark line %q: want 8 fields", l)
+		if len(fields) != 9 {
+			t.Errorf("tshark line %q: want 9 fields", l)
 			continue
 		}
 		frame, _ := strconv.Atoi(fields[0])
@@ -812,7 +855,11 @@ func tsharkMAP(t *testing.T, s *suite, f *File, byFrame map[int][]*Step, seen ma
 		for _, c := range m.LocalCodes() {
 			codes = append(codes, strconv.FormatInt(c, 10))
 		}
-		if got := fields[5]; got != strings.Join(codes, ",") {
+		got := fields[5]
+		if got == "" {
+			got = fields[8] // a CAMEL dialogue: tshark follows it too (camel.local)
+		}
+		if got != strings.Join(codes, ",") {
 			t.Errorf("%s (frame %d): tshark reads operation/error codes %q, manifest %q", st.ID(), frame, got, strings.Join(codes, ","))
 		}
 		if got, want := fields[6], strings.Join(m.tsharkIMSIs(), ","); got != want {

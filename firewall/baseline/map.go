@@ -155,9 +155,12 @@ var onlyMAP = []view.Protocol{view.MAP}
 // tcapContinue is the TCAP Continue message type (Q.773).
 const tcapContinue = 0x65
 
-// mapInvoke: an inbound MAP message carrying an operation (Invoke).
+// mapInvoke: an inbound MAP message carrying an operation (Invoke). A
+// CAMEL dialogue's operations (view.FlagCAMEL) are CAP's, whose codes
+// mean other things in MAP; only the cross-layer address checks apply to
+// them. An unknown context's (view.FlagForeignContext) are MAP-AC-UNKNOWN's.
 func mapInvoke(c *rules.Context) bool {
-	return c.Inbound() && c.Msg.Request
+	return c.Inbound() && c.Msg.Request && c.Msg.Flags&(view.FlagCAMEL|view.FlagForeignContext) == 0
 }
 
 // ownedBySender reports whether a global title or E.164 node number
@@ -239,8 +242,15 @@ var mapRules = []rules.Rule{
 		Match:       func(c *rules.Context) bool { return mapInvoke(c) && mapForeignNode(c) },
 	},
 	{
+		ID: "MAP-AC-UNKNOWN", Category: rules.Cat1, Action: rules.Reject,
+		Description: "operation in a TCAP dialogue whose application context is neither MAP's nor CAMEL's (an unassigned MAP context, another arc): nothing the firewall can judge, and a way to slip MAP operations past a MAP filter",
+		Match: func(c *rules.Context) bool {
+			return c.Inbound() && c.Msg.Request && c.Msg.Flags&view.FlagForeignContext != 0
+		},
+	},
+	{
 		ID: "MAP-AC-MISMATCH", Category: rules.Cat2, Action: rules.Reject,
-		Description: "the operation does not belong to the dialogue's application context (a filter-bypass attempt)",
+		Description: "the operation does not belong to the dialogue's application context — named in the message or, in a dialogue's later messages, remembered from its Begin (a filter-bypass attempt)",
 		Match: func(c *rules.Context) bool {
 			return mapInvoke(c) && c.Msg.Flags&view.FlagAppMismatch != 0
 		},

@@ -109,7 +109,7 @@ func mapBenchCases() []mapCase {
 func TestMAPBenchCases(t *testing.T) {
 	for _, c := range mapBenchCases() {
 		e := newEngine(t, "")
-		d := sigtran.NewDecoder(sccp.ReassemblyConfig{})
+		d := sigtran.NewDecoder(sccp.ReassemblyConfig{}, nil)
 		var m view.Message
 		if res, err := d.Decode(t0, c.raw, &m); res != sigtran.Message || err != nil || m.Malformed != "" {
 			t.Fatalf("%s: %v %v %q", c.name, res, err, m.Malformed)
@@ -128,7 +128,7 @@ func BenchmarkDecodeJudgeMAP(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			e := newEngine(b, "")
 			j := e.NewJudge()
-			d := sigtran.NewDecoder(sccp.ReassemblyConfig{})
+			d := sigtran.NewDecoder(sccp.ReassemblyConfig{}, nil)
 			var m view.Message
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.raw)))

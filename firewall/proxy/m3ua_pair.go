@@ -38,6 +38,11 @@ type m3uaPair struct {
 	// is published", so that no upstream association outlives its pair.
 	life sync.Mutex
 	over bool
+	// dialogues: the TCAP dialogues crossing the pair, shared by both
+	// directions' decoders (a dialogue begun by one side is continued by
+	// the other); made by the first reader.
+	dialoguesOnce sync.Once
+	dialogues     *tcap.Dialogues
 }
 
 // m3uaReader is one direction's state: no allocation and no sharing on
@@ -63,8 +68,9 @@ func (p *m3uaPair) newReader(dir int) *m3uaReader {
 		dir:   dir,
 		buf:   make([]byte, 0, p.r.cfg.MaxMessage),
 		judge: p.r.eng.NewJudge(),
-		dec:   sigtran.NewDecoder(m3uaReassembly),
 	}
+	p.dialoguesOnce.Do(func() { p.dialogues = tcap.NewDialogues(tcap.DialoguesConfig{}) })
+	rd.dec = sigtran.NewDecoder(m3uaReassembly, p.dialogues)
 	rd.held.init(&p.r.Stats, sccp.DefaultTimeout)
 	return rd
 }

@@ -630,6 +630,64 @@ func TestM3UAMultiInvokeBlocked(t *testing.T) {
 	}
 }
 
+// TestM3UADialogueContextAcrossDirections: the two directions of a pair
+// share the TCAP dialogues they see. The home VLR opens a networkLocUp
+// dialogue toward the partner's HLR; the partner's Continues carry no
+// dialogue portion after the AARE, yet one smuggling registerSS (not a
+// networkLocUp operation) into the dialogue is blocked, while
+// insertSubscriberData, which belongs to it, is relayed.
+func TestM3UADialogueContextAcrossDirections(t *testing.T) {
+	h := newM3UAHarness(t, "tcp", func(cfg *M3UAConfig) { cfg.RejectWith = RejectDrop })
+	p := h.partner()
+	p.up()
+	homeTID, partnerTID := []byte{0xa0, 0, 0, 1}, []byte{0xb0, 0, 0, 2}
+	// From home (the SG's association): the home node is vlrGT's peer
+	// hlrGT here; only the two ends' addresses matter to the dialogue.
+	fromHome := func(tc []byte) []byte {
+		var sb sccp.Builder
+		u, err := sb.UDT(0x80, vlrGT, hlrGT, tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mb m3ua.Builder
+		return bytes.Clone(mb.Data(&m3ua.Data{RoutingContext: m3ua.Some(testRC), ProtocolData: m3ua.ProtocolData{
+			OPC: homePC, DPC: partnerPC, SI: m3ua.SISCCP, NI: m3ua.NIInternational, SLS: testSLS, UserData: u}}))
+	}
+	var b tcap.Builder
+	ulPartnerSub := tl(0x30, tl(0x04, tbcd("234150000000077")), tl(0x81, isdn("12065550003")), tl(0x04, isdn("12065550002")))
+	begin := bytes.Clone(b.Start(tcap.Begin).OTID(homeTID).AARQ(acnLocUp, nil).Components().Invoke(1, opUpdateLocation, ulPartnerSub).Message())
+	if err := h.sg.send(0, transport.Message{Data: fromHome(begin), Stream: 1, PPID: m3ua.PPID}); err != nil {
+		t.Fatal(err)
+	}
+	var d m3ua.Data
+	var sm sccp.Message
+	var tm tcap.Message
+	if m := p.recv(); m3ua.ParseData(m.Data, &d) != nil || sccp.Parse(d.UserData, &sm) != nil ||
+		tcap.Parse(sm.Data, &tm) != nil || tm.Type != tcap.Begin || !bytes.Equal(tm.OTIDBytes, homeTID) {
+		t.Fatalf("partner got %x, want the home Begin", m.Data)
+	}
+
+	const opISD, opRegisterSS = 7, 10
+	isd := tl(0x30) // InsertSubscriberDataArg: every element optional
+	regSS := tl(0x30, tl(0x04, []byte{0x21}), tl(0x84, isdn("881600000066")))
+	aare := bytes.Clone(b.Start(tcap.Continue).OTID(partnerTID).DTID(homeTID).AARE(acnLocUp, nil, 0, 0).
+		Components().Invoke(1, opISD, isd).Message())
+	inContext := bytes.Clone(b.Start(tcap.Continue).OTID(partnerTID).DTID(homeTID).Components().Invoke(2, opISD, isd).Message())
+	smuggled := bytes.Clone(b.Start(tcap.Continue).OTID(partnerTID).DTID(homeTID).Components().Invoke(3, opRegisterSS, regSS).Message())
+	st := &h.relay.Stats
+	for i, c := range []struct {
+		name    string
+		tc      []byte
+		blocked bool
+	}{{"AARE with insertSubscriberData", aare, false}, {"insertSubscriberData", inContext, false}, {"registerSS", smuggled, true}} {
+		p.send(partnerData(c.tc, false), 1)
+		waitFor(t, c.name+" judged", func() bool { return st.Relayed[fromPartner].Load()+st.Blocked[fromPartner].Load() == uint64(i+1) })
+		if got := st.Blocked[fromPartner].Load() == 1; got != c.blocked {
+			t.Fatalf("%s: blocked %v, want %v", c.name, got, c.blocked)
+		}
+	}
+}
+
 func TestM3UAUnknownSourceRefused(t *testing.T) {
 	h := newM3UAHarness(t, "tcp", nil)
 	if a, err := h.dial("127.0.0.9"); err == nil {

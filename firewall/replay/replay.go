@@ -138,7 +138,7 @@ func New(e *engine.Engine, o Options) (*Replayer, error) {
 		o.Pseudonyms = pseudonym.NewRandom()
 	}
 	r := &Replayer{eng: e, judge: e.NewJudge(), opts: o, sum: newSummary(), framer: diameter.Framer(o.MaxMessage),
-		ss7: sigtran.NewDecoder(sccp.ReassemblyConfig{}),
+		ss7: sigtran.NewDecoder(sccp.ReassemblyConfig{}, nil),
 		gtpFramer: func(b []byte) (int, error) {
 			n, err := gtp.FrameLength(b)
 			if err != nil || n > len(b) {

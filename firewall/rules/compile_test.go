@@ -47,6 +47,7 @@ func TestCompileExprEval(t *testing.T) {
 		{`!(proto == "diameter") || app_name == "S6a"`, true},
 		{`app_name == "Sh"`, false},
 		{`code in [1, 2, -3]`, false},
+		{`camel`, false},
 	}
 	for _, tc := range cases {
 		f, err := CompileExpr(tc.src)
@@ -58,6 +59,17 @@ func TestCompileExprEval(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(100, func() { f(c) }); n != 0 {
 			t.Errorf("%s allocates %v times per evaluation", tc.src, n)
+		}
+	}
+	// A CAMEL dialogue's operation: CAP's initialDP, code 0.
+	camel := &Context{Msg: &view.Message{Protocol: view.MAP, Op: "initialDP", Request: true, Flags: view.FlagCAMEL}}
+	for src, want := range map[string]bool{`camel && op == "initialDP"`: true, `!camel`: false} {
+		f, err := CompileExpr(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got := f(camel); got != want {
+			t.Errorf("%s = %v on a CAP message, want %v", src, got, want)
 		}
 	}
 }

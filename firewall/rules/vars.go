@@ -143,6 +143,8 @@ var variables = []variable{
 		b: func(c *Context) bool { return c.Msg.Flags&view.FlagStateRequest != 0 }},
 	{name: "app_mismatch", kind: kBool, doc: "the header's application differs from the one declared in the body",
 		b: func(c *Context) bool { return c.Msg.Flags&view.FlagAppMismatch != 0 }},
+	{name: "camel", kind: kBool, doc: "SS7: the TCAP dialogue is a CAMEL (CAP) one: code and op are CAP's",
+		b: func(c *Context) bool { return c.Msg.Flags&view.FlagCAMEL != 0 }},
 	{name: "malformed", kind: kBool, doc: "the message could not be fully parsed",
 		b: func(c *Context) bool { return c.Msg.Malformed != "" }},
 	{name: "identity_conflict", kind: kBool, doc: "an identity appears twice or in conflicting forms",

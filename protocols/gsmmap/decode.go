@@ -50,10 +50,12 @@ func DecodeBytes(b []byte, v *view.Message) error {
 //     dialogue's MAP application context.
 //
 // Components are read as MAP when the dialogue names a MAP application
-// context or none (MAP v1, and every message after a dialogue's first
-// exchange); other TCAP users (CAMEL, whose phase 1 and 2 contexts share
-// MAP's arc) get the counts and codes but no names and no argument
-// decoding. A BER error inside a parameter is returned and recorded in
+// context or none (MAP v1; the messages after a dialogue's first exchange
+// carry none, and a caller that tracks dialogues — sigtran with
+// tcap.Dialogues — puts the remembered name in tc.Dialogue.ACN). CAMEL
+// dialogues (CAP contexts, whose phase 1 and 2 share MAP's arc) get
+// view.FlagCAMEL, CAP operation names and no argument decoding; any other
+// context gets view.FlagForeignContext and only the counts and codes. A BER error inside a parameter is returned and recorded in
 // v.Malformed; an argument that is well-formed BER but breaks the MAP
 // type (wrong type, order, missing element, bad digits) sets v.Malformed
 // with a nil error; a repeated identity sets v.IdentityConflict. It never
@@ -74,10 +76,18 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 	header(tc, v)
 	v.Components = saturate(tc.NumComponents)
 	v.Invokes = saturate(tc.NumInvokes)
-	isMAP := tc.Dialogue.ACN == nil
+	isMAP, isCAP := true, false
 	if ac, ver, ok := tc.Dialogue.MAPContext(); ok {
 		v.AppContext, v.AppContextVersion = ac, ver
-		isMAP = ACName(ac) != ""
+	}
+	switch acn := tc.Dialogue.ACN; {
+	case acn == nil: // MAP v1, or a dialogue whose context is not known
+	case IsCAPContext(acn):
+		isMAP, isCAP = false, true
+		v.Flags |= view.FlagCAMEL
+	case ACName(v.AppContext) == "":
+		isMAP = false
+		v.Flags |= view.FlagForeignContext
 	}
 	d := decoder{v: v}
 	if isMAP && tc.Dialogue.Kind == tcap.AARQ && tc.Dialogue.UserInfo != nil {
@@ -130,12 +140,15 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 	case haveInvoke:
 		op := invoke.Op.Local
 		v.Code = uint32(op)
-		if isMAP {
+		switch {
+		case isMAP:
 			v.Op = opNameVersion(op, v.AppContextVersion)
 			if o := lookup(op); o != nil {
 				v.Flags |= o.flags
 				err = d.param(&invoke, o.arg)
 			}
+		case isCAP:
+			v.Op = CAPOpName(op)
 		}
 	case haveResult:
 		op, ok := d.code(result.Op)
@@ -143,11 +156,14 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 			break
 		}
 		v.Code = uint32(op)
-		if isMAP {
+		switch {
+		case isMAP:
 			v.Op = opNameVersion(op, v.AppContextVersion)
 			if o := lookup(op); o != nil {
 				err = d.param(&result, o.res)
 			}
+		case isCAP:
+			v.Op = CAPOpName(op)
 		}
 	}
 	if err != nil {

@@ -186,7 +186,13 @@ func checkDecode(t *testing.T, b []byte) {
 	if v.Invokes > v.Components || v.Request != (v.Invokes > 0) && err == nil {
 		t.Fatalf("invokes %d components %d request %v", v.Invokes, v.Components, v.Request)
 	}
-	if v.Op != "" && v.Op != OpName(int64(v.Code)) && v.Op != "forwardSM" {
+	if v.Flags&view.FlagCAMEL != 0 && v.Flags&view.FlagForeignContext != 0 {
+		t.Fatalf("flags %#x: CAMEL and foreign at once", v.Flags)
+	}
+	if v.Flags&view.FlagCAMEL != 0 && v.Op != "" && v.Op != CAPOpName(int64(v.Code)) {
+		t.Fatalf("Op %q for CAP code %d", v.Op, v.Code)
+	}
+	if v.Flags&(view.FlagCAMEL|view.FlagForeignContext) == 0 && v.Op != "" && v.Op != OpName(int64(v.Code)) && v.Op != "forwardSM" {
 		t.Fatalf("Op %q for code %d", v.Op, v.Code)
 	}
 	if v.Code > 255 || v.ResultCode > 255 {
@@ -198,7 +204,7 @@ func checkDecode(t *testing.T, b []byte) {
 	if len(v.Raw) > len(b) || len(v.Raw) > 0 && &v.Raw[0] != &b[0] {
 		t.Fatal("Raw does not alias the input")
 	}
-	if v.Flags&^(view.FlagLocationRequest|view.FlagStateRequest|view.FlagAppMismatch|view.FlagRedirect) != 0 {
+	if v.Flags&^(view.FlagLocationRequest|view.FlagStateRequest|view.FlagAppMismatch|view.FlagRedirect|view.FlagCAMEL|view.FlagForeignContext) != 0 {
 		t.Fatalf("flags %#x", v.Flags)
 	}
 	if v.Flags&view.FlagRedirect != 0 && v.Code != OpInsertSubscriberData && v.Code != OpRegisterSS &&

@@ -6,11 +6,15 @@
 //
 // A Decoder keeps the state one stream of M3UA messages needs: the SCCP
 // segments of XUDT messages waiting for the rest. One Decoder per reader
-// (association or capture); it is not safe for concurrent use.
+// (association or capture); it is not safe for concurrent use. The TCAP
+// dialogues it follows (tcap.Dialogues: the application context of the
+// messages after a dialogue's first exchange) may be shared by the
+// decoders of both directions of an association.
 package sigtran
 
 import (
 	"errors"
+	"hash/maphash"
 	"time"
 
 	"breakwater/protocols/gsmmap"
@@ -51,12 +55,23 @@ type Decoder struct {
 	// tcapOK: tc holds the last message's TCAP, parsed without error, so
 	// that Invoke can decode its other Invokes.
 	tcapOK bool
+	// dialogues remembers open dialogues' application contexts; acn holds
+	// the remembered name of the last message's dialogue (tc.Dialogue.ACN
+	// points into it when the message carries none of its own).
+	dialogues *tcap.Dialogues
+	acn       [tcap.MaxACN]byte
 }
 
 // NewDecoder returns a decoder reassembling segmented SCCP messages within
-// the given bounds (zero fields take the sccp package's defaults).
-func NewDecoder(cfg sccp.ReassemblyConfig) *Decoder {
-	return &Decoder{reasm: sccp.NewReassembler(cfg)}
+// the given bounds (zero fields take the sccp package's defaults) and
+// following TCAP dialogues in dialogues (nil: a table of its own with the
+// default bounds). The decoders of an association's two directions
+// should share one table: a dialogue begun in one continues in the other.
+func NewDecoder(cfg sccp.ReassemblyConfig, dialogues *tcap.Dialogues) *Decoder {
+	if dialogues == nil {
+		dialogues = tcap.NewDialogues(tcap.DialoguesConfig{})
+	}
+	return &Decoder{reasm: sccp.NewReassembler(cfg), dialogues: dialogues}
 }
 
 // Decode decodes the M3UA message b. For Message, v holds the SS7 message:
@@ -121,6 +136,10 @@ func (d *Decoder) Decode(now time.Time, b []byte, v *view.Message) (Result, erro
 	}
 	if tcap.Parse(data, &d.tc) == nil {
 		d.tcapOK = true // kept for Invoke
+		from, to := nodeKey(&m.Calling, pd.OPC), nodeKey(&m.Called, pd.DPC)
+		if n := d.dialogues.Observe(now, from, to, &d.tc, &d.acn); n > 0 {
+			d.tc.Dialogue.ACN = d.acn[:n] // read it in its dialogue's context
+		}
 		err = gsmmap.Decode(&d.tc, v)
 	} else {
 		err = gsmmap.DecodeBytes(data, v) // what the header said, and why not more
@@ -139,6 +158,24 @@ func (d *Decoder) addresses(v *view.Message) {
 	if g := &d.sccp.Called.GT; d.sccp.Called.GTI != 0 && !setGT(&v.CalledGT, g) && v.Malformed == "" {
 		v.Malformed = reasonCalledGT
 	}
+}
+
+// nodeSeed keys node identities for tcap.Dialogues.
+var nodeSeed = maphash.MakeSeed()
+
+// nodeKey names the node an SCCP address designates, the same whether it
+// sends (calling) or receives (called): its global title's digits when
+// it has one (a node answers from the title it was reached on, whatever
+// the NAI or translation type), else its point code — the address's or,
+// without one, the M3UA label's pc — and subsystem.
+func nodeKey(a *sccp.Address, pc uint32) uint64 {
+	if a.GTI != 0 && a.GT.Digits.Len() > 0 {
+		return maphash.Bytes(nodeSeed, a.GT.Digits.Bytes())
+	}
+	if a.HasPC {
+		pc = uint32(a.PC)
+	}
+	return maphash.Comparable(nodeSeed, uint64(pc)<<8|uint64(a.SSN)|1<<63)
 }
 
 func setGT(dst *view.Digits, g *sccp.GlobalTitle) bool {

@@ -69,6 +69,14 @@ const (
 	// cancelLocation with cancellationType subscriptionWithdraw): the
 	// subscriber did not move.
 	FlagWithdrawal
+	// FlagCAMEL: the TCAP dialogue is a CAMEL one (CAP, TS 29.078: its
+	// application context is a CAP context), so Code is a CAP operation
+	// code, not a MAP one.
+	FlagCAMEL
+	// FlagForeignContext: the TCAP dialogue names an application context
+	// that is neither MAP's nor CAP's: the components' operation codes
+	// mean nothing the firewall can judge.
+	FlagForeignContext
 )
 
 // Message is the protocol-neutral view of one signaling message.
