@@ -172,25 +172,39 @@ type Invokes interface {
 // itself), with first's time and addresses. The first blocking verdict
 // decides, since a filter that judged only the first operation would let
 // the others through; invoke is the index of the Invoke it judged.
+//
+// The message is counted once (messages, rule hits), with the deciding
+// verdict: the Invokes judged before a refusal are not messages of their
+// own.
 func (j *Judge) JudgeInvokes(first *view.Message, more Invokes, extra *view.Message) (v Verdict, invoke int) {
-	v = j.Judge(first)
+	v = j.evaluate(first)
 	if v.Action != rules.Allow {
+		j.e.count(v.Policy, first, &v)
 		return v, 0
 	}
 	t, src, dst := first.Time, first.Src, first.Dst
 	for i := 1; i < more.Invokes(); i++ {
 		more.Invoke(i, extra)
 		extra.Time, extra.Src, extra.Dst = t, src, dst
-		if vi := j.Judge(extra); vi.Action != rules.Allow {
+		if vi := j.evaluate(extra); vi.Action != rules.Allow {
+			j.e.count(vi.Policy, extra, &vi)
 			return vi, i
 		}
 	}
+	j.e.count(v.Policy, first, &v)
 	return v, 0
 }
 
 // Judge decides what happens to m. m.Time, m.Src and m.Dst must be set.
 // It does not allocate.
 func (j *Judge) Judge(m *view.Message) Verdict {
+	v := j.evaluate(m)
+	j.e.count(v.Policy, m, &v)
+	return v
+}
+
+// evaluate is Judge without the counting.
+func (j *Judge) evaluate(m *view.Message) Verdict {
 	e := j.e
 	p := e.policy.Load()
 	c := &j.c
@@ -211,7 +225,6 @@ func (j *Judge) Judge(m *view.Message) Verdict {
 		// An answer cannot be answered; rejecting it means dropping it.
 		v.Action = rules.Drop
 	}
-	e.count(p, m, &v)
 	if v.Action == rules.Allow {
 		e.learn(c)
 	}

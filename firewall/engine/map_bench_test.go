@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"breakwater/firewall/rules"
 	"breakwater/protocols/m3ua"
 	"breakwater/protocols/sccp"
 	"breakwater/protocols/sigtran"
@@ -19,8 +20,11 @@ func tlv(tag byte, parts ...[]byte) []byte {
 	for _, p := range parts {
 		v = append(v, p...)
 	}
-	if len(v) > 127 {
-		panic("tlv: long form not needed here")
+	switch {
+	case len(v) > 255:
+		panic("tlv: two-octet lengths not needed here")
+	case len(v) > 127:
+		return append([]byte{tag, 0x81, byte(len(v))}, v...)
 	}
 	return append([]byte{tag, byte(len(v))}, v...)
 }
@@ -67,10 +71,18 @@ func udt(called, calling, data []byte) []byte {
 // begin is a TCAP Begin with a MAP dialogue (AARQ for application context
 // ac, version ver) and one Invoke.
 func begin(otid uint32, ac, ver byte, invokeID, op byte, arg []byte) []byte {
+	return beginInvokes(otid, ac, ver, invoke(invokeID, op, arg))
+}
+
+// beginInvokes is begin with the given components.
+func beginInvokes(otid uint32, ac, ver byte, components ...[]byte) []byte {
 	aarq := tlv(0x60, []byte{0x80, 0x02, 0x07, 0x80}, tlv(0xa1, tlv(0x06, []byte{0x04, 0x00, 0x00, 0x01, 0x00, ac, ver})))
 	ext := tlv(0x28, tlv(0x06, []byte{0x00, 0x11, 0x86, 0x05, 0x01, 0x01, 0x01}), tlv(0xa0, aarq))
-	inv := tlv(0xa1, tlv(0x02, []byte{invokeID}), tlv(0x02, []byte{op}), arg)
-	return tlv(0x62, tlv(0x48, []byte{byte(otid >> 24), byte(otid >> 16), byte(otid >> 8), byte(otid)}), tlv(0x6b, ext), tlv(0x6c, inv))
+	return tlv(0x62, tlv(0x48, []byte{byte(otid >> 24), byte(otid >> 16), byte(otid >> 8), byte(otid)}), tlv(0x6b, ext), tlv(0x6c, components...))
+}
+
+func invoke(id, op byte, arg []byte) []byte {
+	return tlv(0xa1, tlv(0x02, []byte{id}), tlv(0x02, []byte{op}), arg)
 }
 
 func m3uaData(tcapMsg []byte, called, calling []byte) []byte {
@@ -140,5 +152,61 @@ func BenchmarkDecodeJudgeMAP(b *testing.B) {
 				j.Judge(&m)
 			}
 		})
+	}
+}
+
+// TestJudgeInvokesCountsOneMessage: a TCAP message with two Invokes (an
+// updateLocation, then an activateTraceMode — both of networkLocUp) is
+// blocked by the second
+// and counted as one message, with the deciding rule's hit only; an
+// all-allowed one is one allowed message.
+func TestJudgeInvokesCountsOneMessage(t *testing.T) {
+	ukVLR := netip.MustParseAddrPort("192.0.2.30:2905")
+	homeHLR := netip.MustParseAddrPort("10.10.1.6:2905")
+	hlrGT, vlrGT := gtAddress(6, "12065550001"), gtAddress(7, "447785000010")
+	ul := tlv(0x30, tlv(0x04, tbcd(homeIMSI)), tlv(0x81, isdn("447785000010")), tlv(0x04, isdn("447785000010")))
+	// ActivateTraceModeArg ::= SEQUENCE { imsi [0], traceReference [1], traceType [2], ... }
+	trace := tlv(0x30, tlv(0x80, tbcd(homeIMSI)), tlv(0x81, []byte{1, 2}), tlv(0x82, []byte{1}))
+	two := func(otid uint32, op2 byte, arg2 []byte) []byte {
+		return beginInvokes(otid, 1, 3, invoke(1, 2, ul), invoke(2, op2, arg2))
+	}
+	e := newEngine(t, "")
+	j := e.NewJudge()
+	d := sigtran.NewDecoder(sccp.ReassemblyConfig{}, nil)
+	var m, extra view.Message
+	for i, c := range []struct {
+		raw  []byte
+		rule string
+		idx  int
+	}{
+		{m3uaData(two(0x2001, 50, trace), hlrGT, vlrGT), "MAP-C1-OPERATION", 1},
+		{m3uaData(two(0x2002, 2, ul), hlrGT, vlrGT), "default", 0},
+	} {
+		before := e.Stats.Judged.Load()
+		set := e.Policy().Rules
+		hits := func() (total, decided uint64) {
+			for _, r := range append([]*rules.Rule{rules.DefaultRule}, set.Rules...) {
+				total += set.Hits(r)
+				if r.ID == c.rule {
+					decided = set.Hits(r)
+				}
+			}
+			return total, decided
+		}
+		totalBefore, decidedBefore := hits()
+		if res, err := d.Decode(t0, c.raw, &m); res != sigtran.Message || err != nil || d.Invokes() != 2 {
+			t.Fatalf("case %d: %v %v %q, %d invokes", i, res, err, m.Malformed, d.Invokes())
+		}
+		m.Time, m.Src, m.Dst = t0, ukVLR, homeHLR
+		v, idx := j.JudgeInvokes(&m, d, &extra)
+		if v.Rule.ID != c.rule || idx != c.idx {
+			t.Fatalf("case %d: %s at Invoke %d, want %s at %d", i, v.Rule.ID, idx, c.rule, c.idx)
+		}
+		if n := e.Stats.Judged.Load() - before; n != 1 {
+			t.Errorf("case %d: counted as %d messages", i, n)
+		}
+		if total, decided := hits(); total-totalBefore != 1 || decided-decidedBefore != 1 {
+			t.Errorf("case %d: rule hits moved by %d (%s by %d), want 1", i, total-totalBefore, c.rule, decided-decidedBefore)
+		}
 	}
 }
