@@ -17,6 +17,7 @@ import (
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
 	"breakwater/firewall/proxy"
+	"breakwater/firewall/ratelimit"
 )
 
 // runInline is `breakwater run`: the inline firewall.
@@ -73,6 +74,23 @@ type running struct {
 	gtp    []*proxy.GTPRelay
 	m3ua   []*proxy.M3UARelay
 	admin  *admin.Server
+	// limiter applies partners' rate_limit in user space (nil: none, or
+	// the XDP pre-filter does).
+	limiter *ratelimit.Limiter
+}
+
+// userSpaceRateSources is how many partner source addresses the
+// user-space rate limiter tracks at once (least recently seen forgotten).
+const userSpaceRateSources = 1 << 16
+
+// limited reports whether any partner has a rate_limit.
+func limited(cfg *config.Config) bool {
+	for _, p := range cfg.Partners {
+		if p.RateLimit.PacketsPerSecond != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // serve starts every configured relay and the admin endpoint, runs until
@@ -91,9 +109,16 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
 	rn := &running{}
+	// Partners' rate limits: in the kernel when the XDP pre-filter runs,
+	// else in the relays.
+	if limited(cfg) {
+		rn.limiter = ratelimit.New(userSpaceRateSources)
+	}
 	var startErr error
 	for _, d := range cfg.Diameter {
-		r := proxy.NewDiameterRelay(relayConfig(cfg, d), eng, log)
+		rc := relayConfig(cfg, d)
+		rc.Limiter = rn.limiter
+		r := proxy.NewDiameterRelay(rc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, d.Listen.Line, d.Name.Value, err)
 			break
@@ -104,7 +129,9 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		if startErr != nil {
 			break
 		}
-		r := proxy.NewGTPRelay(gtpConfig(cfg, g), eng, log)
+		gc := gtpConfig(cfg, g)
+		gc.Limiter = rn.limiter
+		r := proxy.NewGTPRelay(gc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, g.Listen.Line, g.Name.Value, err)
 			break
@@ -115,7 +142,9 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		if startErr != nil {
 			break
 		}
-		r := proxy.NewM3UARelay(m3uaConfig(cfg, m), eng, log)
+		mc := m3uaConfig(cfg, m)
+		mc.Limiter = rn.limiter
+		r := proxy.NewM3UARelay(mc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, m.Listen.Line, m.Name.Value, err)
 			break
@@ -124,7 +153,8 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	if startErr == nil && cfg.Admin.Listen != "" {
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng,
-			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log})
+			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log,
+			Prefilter: admin.Prefilter{Limiter: rn.limiter}})
 		if err := rn.admin.Start(); err != nil {
 			startErr = err
 		}

@@ -40,6 +40,8 @@ type Options struct {
 	GTPRelays []*proxy.GTPRelay
 	// M3UARelays are the inline M3UA relays.
 	M3UARelays []*proxy.M3UARelay
+	// Prefilter: the XDP pre-filter's and user-space rate limit's counters.
+	Prefilter Prefilter
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -52,6 +54,7 @@ func New(o Options) *Server {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
+		prefilterCollector{o.Prefilter},
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

@@ -35,6 +35,8 @@ type Config struct {
 	M3UA []M3UARelay `yaml:"m3ua"`
 	// Admin is the operations endpoint (/healthz, /metrics).
 	Admin Admin `yaml:"admin"`
+	// XDP is the eBPF/XDP pre-filter on the interconnect interfaces.
+	XDP XDP `yaml:"xdp"`
 	// ShutdownTimeout bounds a graceful stop: draining in-flight
 	// requests and disconnecting peers.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" min:"100ms" max:"10m"`
@@ -149,6 +151,36 @@ type Partner struct {
 	// InterPLMNMobility allows the inter-PLMN handover messages (GTP
 	// Forward Relocation) from this partner, under a mobility agreement.
 	InterPLMNMobility bool `yaml:"inter_plmn_mobility"`
+	// RateLimit bounds what each of the partner's source addresses may
+	// send to the signaling ports.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit is a token bucket per source address: PacketsPerSecond
+// sustained, bursts of Burst (default: one second's worth). Zero
+// PacketsPerSecond: unlimited. The XDP pre-filter counts packets; without
+// it the relays count messages, throttle stream connections (SCTP, TCP:
+// reading pauses, so the sender's transport backs off) and drop GTP-C
+// datagrams over the limit.
+type RateLimit struct {
+	PacketsPerSecond uint32 `yaml:"packets_per_second" max:"100000000"`
+	Burst            uint32 `yaml:"burst" max:"100000000"`
+}
+
+// XDP configures the eBPF/XDP pre-filter (package bpf): attached to the
+// interconnect-facing interfaces, it drops packets to the signaling ports
+// from unknown sources, everything from quarantined partners, floods over
+// a partner's rate_limit and the GTP-C message types that never cross the
+// interconnect, before they reach user space. Without it (mode off, no
+// interfaces, or no BPF support) the same checks run in user space.
+type XDP struct {
+	// Interfaces are the network interfaces partners' traffic arrives on.
+	Interfaces []IfName `yaml:"interfaces"`
+	// Mode is native (driver mode, falling back to generic where the
+	// driver has no XDP support), generic, or off. Default native.
+	Mode XDPMode `yaml:"mode"`
+	// SampleDrops logs one dropped packet in SampleDrops (0: none).
+	SampleDrops uint32 `yaml:"sample_drops" max:"1000000000"`
 }
 
 // Velocity tunes the Cat 3 location-plausibility ("impossible travel") check.
@@ -267,6 +299,14 @@ func (c *Config) applyDefaults() {
 	}
 	if c.GTPState.ReplayMemory == 0 {
 		c.GTPState.ReplayMemory = DefaultReplayMemory
+	}
+	for i := range c.Partners {
+		if r := &c.Partners[i].RateLimit; r.Burst == 0 {
+			r.Burst = r.PacketsPerSecond
+		}
+	}
+	if c.XDP.Mode.Value == "" {
+		c.XDP.Mode.Value = XDPNative
 	}
 	for i := range c.GTP {
 		g := &c.GTP[i]

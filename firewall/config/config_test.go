@@ -91,6 +91,16 @@ func TestLoadFull(t *testing.T) {
 	if c.Limits.MaxMessageBytes != 4096 {
 		t.Errorf("MaxMessageBytes = %d", c.Limits.MaxMessageBytes)
 	}
+	if r := c.Partners[0].RateLimit; r.PacketsPerSecond != 2000 || r.Burst != 2000 {
+		t.Errorf("uk rate limit %+v: want 2000/s, burst defaulting to one second's worth", r)
+	}
+	if r := c.Partners[1].RateLimit; r.PacketsPerSecond != 0 || r.Burst != 0 {
+		t.Errorf("de rate limit %+v: want none", r)
+	}
+	if x := c.XDP; len(x.Interfaces) != 2 || x.Interfaces[1].Value != "ens2f0.100" || x.Mode.Value != XDPGeneric ||
+		x.SampleDrops != 100 || !x.Enabled() {
+		t.Errorf("xdp %+v", x)
+	}
 	if got := c.RulesPath(); got != "/etc/breakwater/rules.yaml" {
 		t.Errorf("RulesPath = %q", got)
 	}
@@ -335,9 +345,9 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key parnters", edit(6, `parnters:`),
-			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, m3ua, admin, shutdown_timeout)`}},
+			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, m3ua, admin, xdp, shutdown_timeout)`}},
 		{"unknown key in partner", edit(10, `    gt_prefix: ["447785"]`),
-			[]string{`10:5: partners[0]: unknown key "gt_prefix"; did you mean "gt_prefixes"? (known keys: name, plmns, realms, gt_prefixes, addresses, inter_plmn_mobility)`}},
+			[]string{`10:5: partners[0]: unknown key "gt_prefix"; did you mean "gt_prefixes"? (known keys: name, plmns, realms, gt_prefixes, addresses, inter_plmn_mobility, rate_limit)`}},
 		{"duplicate key", base + "rules: other.yaml\n",
 			[]string{`13:1: top level: key "rules" repeated (first at line 12); keep one`}},
 		{"Path is not a key", base + "Path: x\n",
@@ -364,6 +374,12 @@ func TestParseErrors(t *testing.T) {
 			[]string{`14:22: limits.max_message_bytes: 63 is below the minimum 64`}},
 		{"velocity not a mapping", base + "velocity: 1000\n",
 			[]string{`13:11: velocity: expected a mapping of keys, found "1000"`}},
+		{"bad xdp mode", base + "xdp:\n  interfaces: [eth1]\n  mode: driver\n",
+			[]string{`15:9: xdp.mode: "driver": use native, generic or off`}},
+		{"bad interface name", base + "xdp:\n  interfaces: [eth1, \"a/b\"]\n",
+			[]string{`14:22: xdp.interfaces[1]: "a/b" is not an interface name`}},
+		{"interface listed twice", base + "xdp:\n  interfaces: [eth1, eth1]\n",
+			[]string{`14:22: xdp.interfaces: eth1 is already listed at line 14`}},
 		{"unknown privacy key", base + "privacy:\n  pseudonym_keyfile: k\n",
 			[]string{`14:3: privacy: unknown key "pseudonym_keyfile"; did you mean "pseudonym_key_file"? (known keys: pseudonym_key_file)`}},
 

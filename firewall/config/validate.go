@@ -150,6 +150,18 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		listens[m.Listen.String()] = m.Listen.Pos
 	}
+	ifaces := map[string]Pos{}
+	for _, i := range c.XDP.Interfaces {
+		if prev, dup := ifaces[i.Value]; dup {
+			fail(i.Pos, "xdp.interfaces: %s is already listed at line %d", i.Value, prev.Line)
+		}
+		ifaces[i.Value] = i.Pos
+	}
+	for _, p := range c.Partners {
+		if r := p.RateLimit; r.PacketsPerSecond == 0 && r.Burst != 0 {
+			fail(p.Name.Pos, "partner %q: rate_limit.burst without packets_per_second: set the sustained rate too", p.Name.Value)
+		}
+	}
 	// Report in file order, as strictyaml.Errors promises.
 	sort.SliceStable(errs, func(i, j int) bool {
 		if errs[i].Line != errs[j].Line {

@@ -209,3 +209,53 @@ func (r *RejectMode) UnmarshalStrictYAML(n *yaml.Node) error {
 	r.Value, r.Pos = s, posOf(n)
 	return nil
 }
+
+// XDP modes.
+const (
+	XDPNative  = "native"
+	XDPGeneric = "generic"
+	XDPOff     = "off"
+)
+
+// XDPMode is xdp.mode.
+type XDPMode struct {
+	Value string
+	Pos
+}
+
+func (m *XDPMode) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "native, generic or off")
+	if err != nil {
+		return err
+	}
+	switch s {
+	case XDPNative, XDPGeneric, XDPOff:
+	default:
+		return fmt.Errorf("%q: use native, generic or off", s)
+	}
+	m.Value, m.Pos = s, posOf(n)
+	return nil
+}
+
+// Enabled reports whether the pre-filter is to be attached.
+func (x *XDP) Enabled() bool { return x.Mode.Value != XDPOff && len(x.Interfaces) > 0 }
+
+// IfName is a network interface name (xdp.interfaces).
+type IfName struct {
+	Value string
+	Pos
+}
+
+func (nm *IfName) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "an interface name")
+	if err != nil {
+		return err
+	}
+	// Linux interface names: 1 to 15 bytes (IFNAMSIZ 16 with the NUL),
+	// no '/', no white space, not "." or "..".
+	if len(s) == 0 || len(s) > 15 || s == "." || s == ".." || strings.ContainsAny(s, "/ \t\n:") {
+		return fmt.Errorf("%q is not an interface name (1 to 15 characters, no '/', ':' or spaces; see `ip link`)", s)
+	}
+	nm.Value, nm.Pos = s, posOf(n)
+	return nil
+}

@@ -24,6 +24,9 @@ type Member struct {
 	Addresses []netip.Prefix
 	// InterPLMNMobility: inter-PLMN handover messages are allowed.
 	InterPLMNMobility bool
+	// RatePPS and RateBurst: the token bucket each source address of the
+	// member gets (partners[].rate_limit); RatePPS 0 is unlimited.
+	RatePPS, RateBurst uint32
 }
 
 // HasAddress reports whether a lies in one of the member's prefixes.
@@ -109,6 +112,7 @@ func New(c *config.Config) *Network {
 	for i := range c.Partners {
 		m := n.add(&c.Partners[i].Network, c.Partners[i].Name.Value, i)
 		m.InterPLMNMobility = c.Partners[i].InterPLMNMobility
+		m.RatePPS, m.RateBurst = c.Partners[i].RateLimit.PacketsPerSecond, c.Partners[i].RateLimit.Burst
 		n.Partners = append(n.Partners, m)
 	}
 	sort.Slice(n.v4, func(i, j int) bool { return n.v4[i].lo < n.v4[j].lo })

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/rules"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/gtp"
@@ -58,6 +59,9 @@ type GTPConfig struct {
 	// relay stands in for; TunnelIdle is how long an unused one is kept.
 	MaxTunnels int
 	TunnelIdle time.Duration
+	// Limiter, when set, applies the partners' rate_limit in user space
+	// (when no XDP pre-filter does): datagrams over the limit are dropped.
+	Limiter *ratelimit.Limiter
 }
 
 // GTPStats counts what a GTP relay did. Fields are updated atomically.
@@ -74,6 +78,7 @@ type GTPStats struct {
 	TunnelsEvicted   atomic.Uint64 // partner endpoints dropped from a full TEID table before their idle time
 	RewriteFailures  atomic.Uint64 // endpoints of an address family the relay has no address for
 	Retransmissions  atomic.Uint64 // requests forwarded again under the same relay sequence number
+	RateLimited      atomic.Uint64 // datagrams dropped over their partner's rate_limit
 }
 
 // GTPRelay is an inline GTP-C relay.
@@ -213,6 +218,12 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 	fromHome := sender != nil && sender.Home
 	now := time.Now()
 	v := &rd.msg
+	if lim := r.cfg.Limiter; lim != nil && sender != nil && sender.RatePPS != 0 &&
+		lim.Take(src.Addr(), now, sender.RatePPS, sender.RateBurst) != 0 {
+		lim.Dropped.Add(1)
+		r.Stats.RateLimited.Add(1)
+		return
+	}
 
 	// Echo is path management between Breakwater and that peer.
 	if len(d) > 1 && d[1] == 1 {

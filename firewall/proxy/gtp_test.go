@@ -4,11 +4,13 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/gtp"
 	"breakwater/protocols/view"
@@ -84,9 +86,13 @@ func (p *udpPeer) recv(timeout time.Duration) ([]byte, netip.AddrPort, bool) {
 	return append([]byte(nil), p.buf[:n]...), from, true
 }
 
-func newGTPHarness(t *testing.T) *gtpHarness {
+func newGTPHarness(t *testing.T) *gtpHarness { return newGTPHarnessWith(t, gtpConfigYAML, nil) }
+
+// newGTPHarnessWith is newGTPHarness with another configuration and a
+// user-space rate limiter.
+func newGTPHarnessWith(t *testing.T, yaml string, limiter *ratelimit.Limiter) *gtpHarness {
 	t.Helper()
-	cfg, err := config.Parse("gtp.yaml", []byte(gtpConfigYAML))
+	cfg, err := config.Parse("gtp.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +112,7 @@ func newGTPHarness(t *testing.T) *gtpHarness {
 		Name: "s8", Listen: listen, UpstreamSource: home,
 		Upstream:      transport.Address{Kind: transport.UDP, IPs: []netip.Addr{up.Addr()}, Port: up.Port()},
 		RejectCauseV2: 94, RejectCauseV1: 199, RequestTimeout: 5 * time.Second, MaxMessage: 1 << 16,
+		Limiter: limiter,
 	}, eng, testLogger(t))
 	if err := h.relay.Start(); err != nil {
 		t.Fatal(err)
@@ -274,6 +281,43 @@ func TestGTPRetransmissionKeepsRelayNumber(t *testing.T) {
 	}
 	if h.relay.Stats.Retransmissions.Load() != 1 {
 		t.Fatalf("retransmissions %d", h.relay.Stats.Retransmissions.Load())
+	}
+}
+
+// TestGTPRateLimitInUserSpace: without the XDP pre-filter, a partner's
+// rate_limit drops the datagrams over its burst (Echo Requests here, which
+// the relay would otherwise answer) and counts them; the other partner,
+// without a limit, is untouched.
+func TestGTPRateLimitInUserSpace(t *testing.T) {
+	yaml := strings.Replace(gtpConfigYAML, `addresses: ["127.0.0.2/32"]`,
+		`addresses: ["127.0.0.2/32"]
+    rate_limit: {packets_per_second: 1, burst: 3}`, 1)
+	lim := ratelimit.New(64)
+	h := newGTPHarnessWith(t, yaml, lim)
+	bwP := netip.AddrPortFrom(bwPartner, 2123)
+	echo := func(seq uint16) []byte { return []byte{0x40, 1, 0, 4, 0, byte(seq >> 8), byte(seq), 0} }
+	for i := range 10 {
+		h.sgw.send(t, echo(uint16(i)), bwP)
+		h.deSGW.send(t, echo(uint16(i)), bwP)
+	}
+	answered := map[*udpPeer]int{}
+	for _, p := range []*udpPeer{h.sgw, h.deSGW} {
+		for {
+			if _, _, ok := p.recv(300 * time.Millisecond); !ok {
+				break
+			}
+			answered[p]++
+		}
+	}
+	// 3 from the burst, perhaps one more if a second passed while sending.
+	if n := answered[h.sgw]; n < 3 || n > 4 {
+		t.Errorf("uk (1/s, burst 3): %d of 10 Echo Requests answered", n)
+	}
+	if n := answered[h.deSGW]; n != 10 {
+		t.Errorf("de (no limit): %d of 10 answered", n)
+	}
+	if d := h.relay.Stats.RateLimited.Load(); d != uint64(10-answered[h.sgw]) || lim.Dropped.Load() != d {
+		t.Errorf("rate-limited %d, limiter dropped %d; want %d", d, lim.Dropped.Load(), 10-answered[h.sgw])
 	}
 }
 

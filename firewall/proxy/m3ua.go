@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/m3ua"
 )
@@ -87,6 +88,9 @@ type M3UAConfig struct {
 	RejectErrorCode uint8
 	// UDTSCause is the SCCP return cause of udts answers.
 	UDTSCause uint8
+	// Limiter, when set, applies the partners' rate_limit in user space
+	// (when no XDP pre-filter does).
+	Limiter *ratelimit.Limiter
 }
 
 // RejectMode is how an M3UA relay answers a rejected request.
@@ -264,6 +268,7 @@ func NewM3UARelay(cfg M3UAConfig, eng *engine.Engine, log *slog.Logger) *M3UARel
 	r := &M3UARelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}, ctx: ctx, cancel: cancel}
 	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "association", cfg.WriteTimeout,
 		func(c transport.Conn) *m3uaPair { return &m3uaPair{r: r, peer: &endpoint{conn: c}} })
+	r.limiter = cfg.Limiter
 	return r
 }
 

@@ -157,6 +157,9 @@ func (p *m3uaPair) loop(from, to *endpoint, dir int) error {
 	defer rd.held.clear()
 	for {
 		m, err := from.conn.ReadMessage(rd.buf)
+		if err == nil && dir == fromPartner {
+			p.r.throttle(from.conn.RemoteAddr().Addr())
+		}
 		switch {
 		case errors.Is(err, transport.ErrTooLarge):
 			st.Oversized.Add(1) // dropped; the association stays up

@@ -127,6 +127,9 @@ func (p *pair) peerLoop() error {
 	rd := p.newReader()
 	for {
 		m, err := p.peer.conn.ReadMessage(rd.buf)
+		if err == nil {
+			p.r.throttle(p.peer.conn.RemoteAddr().Addr())
+		}
 		switch {
 		case errors.Is(err, transport.ErrTooLarge):
 			p.r.Stats.Oversized.Add(1)

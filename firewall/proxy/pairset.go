@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/transport"
 )
 
@@ -34,6 +36,9 @@ type pairSet[P relayPair] struct {
 	peerNoun          string // "connection", "association": for logs
 	newPair           func(transport.Conn) P
 	writeTimeout      time.Duration
+	// limiter rate-limits partners in user space (nil: unlimited, or the
+	// XDP pre-filter does it).
+	limiter *ratelimit.Limiter
 
 	ln       transport.Listener
 	mu       sync.Mutex
@@ -50,6 +55,39 @@ func (s *pairSet[P]) init(log *slog.Logger, eng *engine.Engine, accepted, refuse
 	s.writeTimeout, s.newPair = writeTimeout, newPair
 	s.pairs = map[P]struct{}{}
 	s.stopTick = make(chan struct{})
+}
+
+// throttle holds the reader of a stream from src until src may send
+// another message under its partner's rate_limit. Not reading makes the
+// sender's transport back off (its window fills), as when the XDP
+// pre-filter drops its packets — but nothing accepted is lost. It returns
+// at once without a limiter or a limit, and at shutdown.
+func (s *pairSet[P]) throttle(src netip.Addr) {
+	if s.limiter == nil {
+		return
+	}
+	sender := s.eng.Policy().Net.SenderOf(src)
+	if sender == nil || sender.RatePPS == 0 {
+		return
+	}
+	counted := false
+	for {
+		w := s.limiter.Take(src, time.Now(), sender.RatePPS, sender.RateBurst)
+		if w == 0 {
+			return
+		}
+		if !counted {
+			s.limiter.Throttled.Add(1)
+			counted = true
+		}
+		t := time.NewTimer(w)
+		select {
+		case <-t.C:
+		case <-s.stopTick:
+			t.Stop()
+			return
+		}
+	}
 }
 
 // start listens and serves in the background.

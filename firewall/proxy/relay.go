@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/diameter"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	// OriginHost and OriginRealm sign answers given in the upstream's name
 	// before the upstream has sent its CEA.
 	OriginHost, OriginRealm string
+	// Limiter, when set, applies the partners' rate_limit in user space
+	// (when no XDP pre-filter does).
+	Limiter *ratelimit.Limiter
 }
 
 // DiameterRelay accepts Diameter connections and relays them upstream
@@ -60,6 +64,7 @@ func NewDiameterRelay(cfg Config, eng *engine.Engine, log *slog.Logger) *Diamete
 	r := &DiameterRelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}}
 	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "connection", cfg.WriteTimeout,
 		func(c transport.Conn) *pair { return newPair(r, c) })
+	r.limiter = cfg.Limiter
 	return r
 }
 

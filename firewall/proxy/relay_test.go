@@ -13,6 +13,7 @@ import (
 
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/rules"
 	"breakwater/firewall/transport"
 	"breakwater/internal/diampeer"
@@ -60,24 +61,34 @@ type harness struct {
 	relay *DiameterRelay
 	eng   *engine.Engine
 	cfg   Config
+	yaml  string // the configuration; testConfig when empty
 }
 
 // newHarness starts a home HSS and a relay in front of it.
 func newHarness(t testing.TB, tweak func(*Config)) *harness {
+	return newHarnessYAML(t, testConfig, tweak)
+}
+
+// newHarnessYAML is newHarness with another configuration.
+func newHarnessYAML(t testing.TB, yaml string, tweak func(*Config)) *harness {
 	t.Helper()
 	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hss.Close() })
-	h := &harness{t: t, hss: hss}
+	h := &harness{t: t, hss: hss, yaml: yaml}
 	h.start(hss.Addr(), tweak)
 	return h
 }
 
 func (h *harness) start(upstream transport.Address, tweak func(*Config)) {
 	t := h.t
-	cfg, err := config.Parse("test.yaml", []byte(testConfig))
+	yaml := h.yaml
+	if yaml == "" {
+		yaml = testConfig
+	}
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,5 +543,35 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 	// The other partner keeps being served.
 	if ans, err := good.Do(good.S6a(&b, diameter.CmdAuthenticationInfo, homeIMSI, homeRealm, "23415"), 0, 3*time.Second); err != nil || diampeer.ResultCode(ans) != 2001 {
 		t.Fatalf("the other partner was affected: %v", err)
+	}
+}
+
+// TestRateLimitThrottlesStreams: without the XDP pre-filter, a partner's
+// rate_limit holds its connection's reads (the sender's TCP backs off)
+// instead of dropping anything: every request over the burst is delayed,
+// counted, and still answered.
+func TestRateLimitThrottlesStreams(t *testing.T) {
+	yaml := strings.Replace(testConfig, `addresses: ["127.0.0.2/32", "127.0.0.3/32"]`,
+		`addresses: ["127.0.0.2/32", "127.0.0.3/32"]
+    rate_limit: {packets_per_second: 20, burst: 2}`, 1)
+	lim := ratelimit.New(64)
+	h := newHarnessYAML(t, yaml, func(c *Config) { c.Limiter = lim })
+	c := h.partner("127.0.0.2") // the CER takes the first token
+	var b diameter.Builder
+	for i := range 6 {
+		ans, err := c.Do(c.DWR(&b), 0, 5*time.Second)
+		if err != nil {
+			t.Fatalf("DWR %d: %v", i, err)
+		}
+		if rc := diampeer.ResultCode(ans); rc != diameter.ResultSuccess {
+			t.Fatalf("DWA %d: result %d", i, rc)
+		}
+	}
+	// 7 messages, a burst of 2: at least 5 waited for a token.
+	if n := lim.Throttled.Load(); n < 5 || n > 7 {
+		t.Errorf("throttled %d messages, want 5 to 7", n)
+	}
+	if lim.Dropped.Load() != 0 || h.relay.Stats.Blocked.Load() != 0 {
+		t.Errorf("dropped %d blocked %d: a stream is throttled, never dropped", lim.Dropped.Load(), h.relay.Stats.Blocked.Load())
 	}
 }
