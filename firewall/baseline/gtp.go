@@ -243,3 +243,34 @@ func unknownSession(c *rules.Context) bool {
 	s, ok := c.State.Session(state.NodeKey(m.Dst.Addr(), m.TEID), m.Time)
 	return !ok || s.Partner != c.Sender.Name
 }
+
+// GTPTypeRule names the stateless rule that refuses GTP-C message type t
+// of version 1 or 2 from a partner whatever else the message holds — the
+// category 1 type lists — or returns "" when the type needs the message
+// or the state to be judged. The relocation rules refuse their types only
+// from partners without inter_plmn_mobility. The XDP pre-filter drops
+// these types in the kernel (see firewall/prefilter).
+func GTPTypeRule(version int, t uint8) string {
+	c := uint32(t)
+	switch version {
+	case 1:
+		switch {
+		case v1Internal(c):
+			return "GTP-C1-V1-INTERNAL"
+		case v1Relocation(c):
+			return "GTP-C1-V1-RELOCATION"
+		case !v1Gp(c):
+			return "GTP-C1-V1-UNLISTED"
+		}
+	case 2:
+		switch {
+		case v2Internal(c):
+			return "GTP-C1-V2-INTERNAL"
+		case v2Relocation(c):
+			return "GTP-C1-V2-RELOCATION"
+		case !v2S8(c):
+			return "GTP-C1-V2-UNLISTED"
+		}
+	}
+	return ""
+}

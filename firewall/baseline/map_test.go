@@ -1,6 +1,12 @@
 package baseline
 
-import "testing"
+import (
+	"testing"
+
+	"breakwater/firewall/network"
+	"breakwater/firewall/rules"
+	"breakwater/protocols/view"
+)
 
 // The operations GSMA FS.11 (and the issue that asked for MAP) puts in
 // each category are classified so, and nothing unknown is allowed.
@@ -28,6 +34,42 @@ func TestMAPCategories(t *testing.T) {
 	for _, op := range []uint32{0, 1, 27, 90, 127, 128, 255, 1 << 20} {
 		if got := mapCategory(op); got != mapUnlisted {
 			t.Errorf("operation %d: category %d, want unlisted", op, got)
+		}
+	}
+}
+
+// GTPTypeRule (what the XDP pre-filter drops by message type) agrees with
+// the category 1 type rules, type by type: the rule it names matches the
+// type from a partner without inter_plmn_mobility, and no type rule
+// matches a type it names none for.
+func TestGTPTypeRuleAgreesWithRules(t *testing.T) {
+	byID := map[string]*rules.Rule{}
+	for _, r := range Rules() {
+		byID[r.ID] = r
+	}
+	partner := &network.Member{Name: "uk", Index: 0}
+	typeRules := map[int][]string{
+		1: {"GTP-C1-V1-INTERNAL", "GTP-C1-V1-RELOCATION", "GTP-C1-V1-UNLISTED"},
+		2: {"GTP-C1-V2-INTERNAL", "GTP-C1-V2-RELOCATION", "GTP-C1-V2-UNLISTED"},
+	}
+	for version, ids := range typeRules {
+		proto := view.GTPv1C
+		if version == 2 {
+			proto = view.GTPv2C
+		}
+		for typ := range 256 {
+			want := GTPTypeRule(version, uint8(typ))
+			m := &view.Message{Protocol: proto, Code: uint32(typ), Request: true}
+			c := &rules.Context{Msg: m, Sender: partner}
+			for _, id := range ids {
+				r := byID[id]
+				if r == nil {
+					t.Fatalf("no rule %s", id)
+				}
+				if got := r.Match(c); got != (want == id) {
+					t.Errorf("GTPv%d type %d: %s matches %v, GTPTypeRule says %q", version, typ, id, got, want)
+				}
+			}
 		}
 	}
 }

@@ -77,15 +77,17 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 	v.Components = saturate(tc.NumComponents)
 	v.Invokes = saturate(tc.NumInvokes)
 	isMAP, isCAP := true, false
-	if ac, ver, ok := tc.Dialogue.MAPContext(); ok {
+	ac, ver, inMAPArc := tc.Dialogue.MAPContext()
+	if inMAPArc {
 		v.AppContext, v.AppContextVersion = ac, ver
 	}
 	switch acn := tc.Dialogue.ACN; {
 	case acn == nil: // MAP v1, or a dialogue whose context is not known
+	case inMAPArc && ACName(ac) != "": // the common case first
 	case IsCAPContext(acn):
 		isMAP, isCAP = false, true
 		v.Flags |= view.FlagCAMEL
-	case ACName(v.AppContext) == "":
+	default:
 		isMAP = false
 		v.Flags |= view.FlagForeignContext
 	}
