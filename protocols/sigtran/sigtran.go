@@ -178,8 +178,10 @@ func nodeKey(a *sccp.Address, pc uint32) uint64 {
 	return maphash.Comparable(nodeSeed, uint64(pc)<<8|uint64(a.SSN)|1<<63)
 }
 
+// setGT decodes the title's signals straight from their BCD octets (one
+// pass; the sccp package's own decoding keeps the non-decimal codes).
 func setGT(dst *view.Digits, g *sccp.GlobalTitle) bool {
-	return g.IsBCD() && g.Digits.Decimal() && dst.SetASCII(g.Digits.Bytes())
+	return g.IsBCD() && dst.SetBCD(g.Signals, g.Odd)
 }
 
 func malformed(v *view.Message, raw []byte, err error) {

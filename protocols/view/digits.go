@@ -42,33 +42,34 @@ func (d *Digits) SetASCII(s []byte) bool {
 // encoding was valid. On failure d is cleared.
 func (d *Digits) SetTBCD(b []byte) bool {
 	d.n, d.key = 0, 0
-	if len(b) == 0 || len(b) > (MaxDigits+1)/2 {
+	if len(b) == 0 || len(b) > MaxDigits/2 {
 		return false
 	}
-	// One pass: digits and key together (the key's value wraps past
-	// keyDigits and is then discarded).
-	n := 0
+	// One table lookup per octet: both digits, their value and whether
+	// the octet is valid here; the key advances two digits at a time (its
+	// value wraps past keyDigits and is then discarded).
 	key := uint64(1)
-	for i, x := range b {
-		lo, hi := x&0x0f, x>>4
-		if lo > 9 {
-			return false
+	last := len(b) - 1
+	for i, x := range b[:last] {
+		e := tbcdOctets[x]
+		if e.kind != tbcdTwo {
+			return false // a filler or a non-digit before the last octet
 		}
-		d.b[n] = '0' + lo
-		key = key*10 + uint64(lo)
+		d.b[2*i], d.b[2*i+1] = e.lo, e.hi
+		key = key*100 + uint64(e.val)
+	}
+	n := 2 * last
+	switch e := tbcdOctets[b[last]]; e.kind {
+	case tbcdTwo:
+		d.b[n], d.b[n+1] = e.lo, e.hi
+		key = key*100 + uint64(e.val)
+		n += 2
+	case tbcdOne:
+		d.b[n] = e.lo
+		key = key*10 + uint64(e.val)
 		n++
-		if hi > 9 {
-			if hi != 0x0f || i != len(b)-1 { // filler only at the very end
-				return false
-			}
-			break
-		}
-		if n >= MaxDigits {
-			return false
-		}
-		d.b[n] = '0' + hi
-		key = key*10 + uint64(hi)
-		n++
+	default:
+		return false
 	}
 	d.n = uint8(n)
 	if n <= keyDigits {
@@ -76,6 +77,75 @@ func (d *Digits) SetTBCD(b []byte) bool {
 	}
 	return true
 }
+
+// SetBCD decodes decimal address signals two per octet, the first in the
+// low nibble, n = 2*len(b) (minus one when odd: the last octet's high
+// nibble is then filler and ignored) — SCCP global titles (Q.713
+// §3.4.2.3) — and reports whether they are all decimal digits. On
+// failure d is cleared.
+func (d *Digits) SetBCD(b []byte, odd bool) bool {
+	d.n, d.key = 0, 0
+	if len(b) == 0 || len(b) > MaxDigits/2 {
+		return false
+	}
+	key := uint64(1)
+	last := len(b) - 1
+	for i, x := range b[:last] {
+		e := tbcdOctets[x]
+		if e.kind != tbcdTwo {
+			return false
+		}
+		d.b[2*i], d.b[2*i+1] = e.lo, e.hi
+		key = key*100 + uint64(e.val)
+	}
+	n := 2 * last
+	x := b[last]
+	if odd {
+		x |= 0xf0 // the filler, whatever it holds
+	}
+	switch e := tbcdOctets[x]; {
+	case !odd && e.kind == tbcdTwo:
+		d.b[n], d.b[n+1] = e.lo, e.hi
+		key = key*100 + uint64(e.val)
+		n += 2
+	case odd && e.kind == tbcdOne:
+		d.b[n] = e.lo
+		key = key*10 + uint64(e.val)
+		n++
+	default:
+		return false
+	}
+	d.n = uint8(n)
+	if n <= keyDigits {
+		d.key = key
+	}
+	return true
+}
+
+// Kinds of TBCD octet.
+const (
+	tbcdBad = iota // a nibble above 9 (other than the final filler)
+	tbcdTwo        // two digits
+	tbcdOne        // one digit and the 0xF filler
+)
+
+// tbcdOctets describes every octet value: its ASCII digits (low nibble
+// first), their value as a number (lo*10+hi, or lo) and kind.
+var tbcdOctets = func() (t [256]struct{ lo, hi, val, kind uint8 }) {
+	for x := range 256 {
+		lo, hi := uint8(x&0x0f), uint8(x>>4)
+		e := &t[x]
+		switch {
+		case lo > 9:
+			e.kind = tbcdBad
+		case hi <= 9:
+			e.lo, e.hi, e.val, e.kind = '0'+lo, '0'+hi, lo*10+hi, tbcdTwo
+		case hi == 0x0f:
+			e.lo, e.val, e.kind = '0'+lo, lo, tbcdOne
+		}
+	}
+	return t
+}()
 
 // Bytes returns the digits as ASCII. The slice aliases d.
 func (d *Digits) Bytes() []byte { return d.b[:d.n] }
