@@ -15,8 +15,10 @@ FUZZTIME     ?= 60s
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the test suite uses as independent oracles (tshark), packet
-# crafters (scapy) and real peers (freeDiameter).
-APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp
+# crafters (scapy), real peers (freeDiameter, osmo-ggsn, osmo-stp), and the
+# pinned BPF toolchain that check-generated rebuilds bpf/xdp.c with
+# (clang-14, llvm-strip-14, libbpf headers; iproute2 for the XDP tests).
+APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp clang-14 llvm-14 libbpf-dev linux-libc-dev iproute2
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz bench-go pgo clean
@@ -64,8 +66,10 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
+# As root the XDP tests must run (BREAKWATER_REQUIRE_XDP turns "no BPF
+# here" skips into failures); unprivileged, they skip and say why.
 unit-test:
-	$(GO) test -race -count=1 ./...
+	BREAKWATER_REQUIRE_XDP=$(if $(SUDO),,1) $(GO) test -race -count=1 ./...
 
 generate:
 	$(GO) generate ./...
@@ -76,6 +80,10 @@ check-generated:
 	$(GO) run ./protocols/diameter/internal/gengrouped /tmp/breakwater-grouped.go
 	@cmp -s /tmp/breakwater-grouped.go protocols/diameter/grouped_table.go || \
 	  { echo "protocols/diameter/grouped_table.go is stale: run 'make generate'"; exit 1; }
+	@tmp=$$(mktemp -d); cp bpf/xdp_bpfel.go bpf/xdp_bpfel.o $$tmp/; \
+	$(GO) generate ./bpf/ && cmp -s bpf/xdp_bpfel.o $$tmp/xdp_bpfel.o && cmp -s bpf/xdp_bpfel.go $$tmp/xdp_bpfel.go; rc=$$?; \
+	cp $$tmp/xdp_bpfel.go $$tmp/xdp_bpfel.o bpf/; rm -rf $$tmp; \
+	[ $$rc = 0 ] || { echo "bpf/xdp_bpfel.{go,o} are stale: run 'make generate'"; exit 1; }
 
 # Run every fuzz target for FUZZTIME each (default 60s): make fuzz FUZZTIME=10m
 fuzz:
@@ -103,7 +111,7 @@ clean:
 # there is no usable KVM; QEMU and the kernel come through apt, cached in
 # ~/.cache/breakwater-vmtest). See internal/vmtest/README.md.
 # Extra harness flags: make test-sctp VMTEST_FLAGS='-keep -run TestX'
-VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke ./firewall/transport ./firewall/proxy
+VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke ./firewall/transport ./firewall/proxy ./bpf
 # osmo-stp (dynamically linked) is copied into the VM with its libraries,
 # so the M3UA relay is tested against a real STP over kernel SCTP.
 VMTEST_FLAGS ?= $(if $(wildcard /usr/bin/osmo-stp),-bin /usr/bin/osmo-stp -env BREAKWATER_OSMO_STP=/usr/bin/osmo-stp)

@@ -16,6 +16,7 @@ import (
 	"breakwater/firewall/admin"
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/prefilter"
 	"breakwater/firewall/proxy"
 	"breakwater/firewall/ratelimit"
 )
@@ -50,7 +51,10 @@ func runInline(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, *cfgPath, log, nil)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serve(ctx, *cfgPath, log, nil, hup)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -76,7 +80,9 @@ type running struct {
 	admin  *admin.Server
 	// limiter applies partners' rate_limit in user space (nil: none, or
 	// the XDP pre-filter does).
-	limiter *ratelimit.Limiter
+	limiter   *ratelimit.Limiter
+	prefilter *prefilter.Prefilter // nil: not attached
+	eng       *engine.Engine
 }
 
 // userSpaceRateSources is how many partner source addresses the
@@ -95,7 +101,12 @@ func limited(cfg *config.Config) bool {
 
 // serve starts every configured relay and the admin endpoint, runs until
 // ctx ends, then shuts down gracefully within shutdown_timeout.
-func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<- *running) error {
+//
+// Each value on reload (SIGHUP) re-reads the configuration and rule file
+// and, when valid, puts the new policy in force between two messages and
+// recompiles the XDP pre-filter's tables; relay listeners and upstreams
+// stay as started.
+func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<- *running, reload <-chan os.Signal) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
@@ -108,10 +119,31 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		return fmt.Errorf("%s: no relays configured: add a diameter:, gtp: or m3ua: section (see README, \"Running inline\")", cfg.Path)
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
-	rn := &running{}
+	rn := &running{eng: eng}
+	// The XDP pre-filter when configured and possible; otherwise its
+	// checks stay in user space (unknown sources are refused by the
+	// relays, GTP-C types by the engine, rate limits below).
+	prefilterMode := "user space (XDP not configured)"
+	if cfg.XDP.Enabled() {
+		pf, unavailable, err := prefilter.Start(cfg, policy, log)
+		switch {
+		case err != nil:
+			return err
+		case unavailable != nil:
+			prefilterMode = "user space (XDP unavailable)"
+			log.Info("XDP pre-filter unavailable; the same checks run in user space", "why", unavailable.Error())
+		default:
+			rn.prefilter = pf
+			defer pf.Close()
+			prefilterMode = "xdp"
+			for _, a := range pf.Attached() {
+				log.Info("XDP pre-filter attached", "interface", a.Interface, "mode", a.Mode)
+			}
+		}
+	}
 	// Partners' rate limits: in the kernel when the XDP pre-filter runs,
 	// else in the relays.
-	if limited(cfg) {
+	if limited(cfg) && rn.prefilter == nil {
 		rn.limiter = ratelimit.New(userSpaceRateSources)
 	}
 	var startErr error
@@ -152,20 +184,26 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		rn.m3ua = append(rn.m3ua, r)
 	}
 	if startErr == nil && cfg.Admin.Listen != "" {
+		pre := admin.Prefilter{Limiter: rn.limiter}
+		if pf := rn.prefilter; pf != nil {
+			pre.XDP = pf.Counters
+			for _, a := range pf.Attached() {
+				pre.Attached = append(pre.Attached, admin.Attachment{Interface: a.Interface, Mode: a.Mode})
+			}
+		}
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng,
-			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log,
-			Prefilter: admin.Prefilter{Limiter: rn.limiter}})
+			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre})
 		if err := rn.admin.Start(); err != nil {
 			startErr = err
 		}
 	}
 	if startErr == nil {
 		log.Info("breakwater running", "version", version, "policy", policy.Version(),
-			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "m3ua_relays", len(rn.m3ua), "partners", len(cfg.Partners), "prefilter", "user space (XDP not configured)")
+			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "m3ua_relays", len(rn.m3ua), "partners", len(cfg.Partners), "prefilter", prefilterMode)
 		if started != nil {
 			started <- rn
 		}
-		<-ctx.Done()
+		rn.serveReloads(ctx, cfgPath, eng, log, reload)
 		log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -214,6 +252,35 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveReloads waits for ctx to end, reloading the policy on each reload
+// signal. An invalid configuration or rule file keeps the running policy
+// and logs where it is wrong.
+func (rn *running) serveReloads(ctx context.Context, cfgPath string, eng *engine.Engine, log *slog.Logger, reload <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload:
+		}
+		cfg, err := config.Load(cfgPath)
+		var p *engine.Policy
+		if err == nil {
+			p, err = engine.NewPolicy(cfg, "")
+		}
+		if err != nil {
+			log.Error("reload refused; the running policy stays in force", "err", err.Error())
+			continue
+		}
+		eng.SetPolicy(p)
+		if rn.prefilter != nil {
+			if err := rn.prefilter.Update(p); err != nil {
+				log.Error("XDP pre-filter tables not updated; the kernel keeps the previous ones", "err", err.Error())
+			}
+		}
+		log.Info("policy reloaded", "policy", p.Version(), "partners", len(cfg.Partners))
+	}
 }
 
 func gtpConfig(cfg *config.Config, g config.GTPRelay) proxy.GTPConfig {

@@ -78,15 +78,7 @@ func TestServeRelaysAndReports(t *testing.T) {
 	defer hss.Close()
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan *running, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), started) }()
-	var rn *running
-	select {
-	case rn = <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	rn, done := startServe(t, ctx, cfg, nil)
 	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +139,7 @@ func TestServeReportsBadListen(t *testing.T) {
 	cfg := writeInlineConfig(t, "tcp://127.0.0.1:1", 0, 0)
 	data, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, bytes.Replace(data, []byte("listen: tcp://127.0.0.1:0"), []byte("listen: tcp://192.0.2.1:3868"), 1), 0o644)
-	err := serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	err := serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), cfg+":") || !strings.Contains(err.Error(), `relay "uk-dea"`) {
 		t.Fatalf("binding an address this host lacks: %v", err)
 	}
@@ -258,15 +250,7 @@ func TestServeM3UA(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan *running, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), started) }()
-	var rn *running
-	select {
-	case rn = <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	rn, done := startServe(t, ctx, cfg, nil)
 	if len(rn.m3ua) != 1 {
 		t.Fatalf("%d M3UA relays started", len(rn.m3ua))
 	}
@@ -333,4 +317,94 @@ func TestServeM3UA(t *testing.T) {
 	if _, err := partner.ReadMessage(buf); err == nil {
 		t.Fatal("partner association open after shutdown")
 	}
+}
+
+// TestServeReloadsPolicy: a reload signal puts a new rule file in force
+// without touching the partner's connection; an invalid file is refused
+// and the running rules stay.
+func TestServeReloadsPolicy(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(data, []byte("rules: rules.yaml\n")...), 0o644)
+	rulesPath := filepath.Join(filepath.Dir(cfg), "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reload := make(chan os.Signal, 1)
+	rn, _ := startServe(t, ctx, cfg, reload)
+	eng := rn.eng
+	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b diameter.Builder
+	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ulr := func() uint32 {
+		a, err := mme.Do(mme.S6a(&b, diameter.CmdUpdateLocation, "310260000000001", hssID.Realm, "23415"), 0, 3*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return diampeer.ResultCode(a)
+	}
+	if rc := ulr(); rc != 2001 {
+		t.Fatalf("ULR before the reload: %d", rc)
+	}
+	before := eng.Policy().Version()
+	os.WriteFile(rulesPath, []byte("rules:\n  - id: LAB-NO-ULR\n    match: 'op == \"ULR\"'\n    action: reject\n    result_code: 5420\n"), 0o644)
+	reload <- syscall.SIGHUP
+	waitUntil(t, "the new rules in force", func() bool { return eng.Policy().Version() != before })
+	if rc := ulr(); rc != 5420 {
+		t.Fatalf("ULR after the reload: %d, want 5420 from LAB-NO-ULR", rc)
+	}
+	good := eng.Policy().Version()
+	os.WriteFile(rulesPath, []byte("rules:\n  - id: BROKEN\n    match: 'op ==='\n    action: reject\n"), 0o644)
+	reload <- syscall.SIGHUP
+	time.Sleep(200 * time.Millisecond) // nothing to wait for: the reload must change nothing
+	if eng.Policy().Version() != good {
+		t.Fatal("an invalid rule file replaced the running rules")
+	}
+	if rc := ulr(); rc != 5420 {
+		t.Fatalf("ULR after the refused reload: %d", rc)
+	}
+	select {
+	case <-mme.Closed():
+		t.Fatal("the partner connection was closed by a reload")
+	default:
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startServe runs serve in the background until ctx ends and returns what
+// it started, and the channel its result arrives on.
+func startServe(t *testing.T, ctx context.Context, cfg string, reload <-chan os.Signal) (*running, <-chan error) {
+	t.Helper()
+	started := make(chan *running, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), started, reload) }()
+	select {
+	case rn := <-started:
+		return rn, done
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	return nil, nil
 }
