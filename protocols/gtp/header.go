@@ -72,28 +72,39 @@ type Header struct {
 // TS 29.274 §5.1 tells receivers to; telling GTP' apart is Classify's job,
 // for the port GTP' uses.
 func ParseHeader(b []byte) (Header, error) {
+	var h Header
+	err := parseHeader(b, &h)
+	return h, err
+}
+
+// parseHeader is ParseHeader filling the caller's Header: Decode's path,
+// where returning the struct through two calls cost more than reading it.
+func parseHeader(b []byte, h *Header) error {
+	*h = Header{}
 	if len(b) == 0 {
-		return Header{}, ErrShort
+		return ErrShort
 	}
 	switch version, pt := b[0]>>5, b[0]&0x10 != 0; {
 	case version == 2:
-		return parseV2(b)
+		return parseV2(b, h)
 	case version == 1 && pt:
-		return parseV1(b)
+		return parseV1(b, h)
 	}
-	return Header{Version: b[0] >> 5}, ErrVersion
+	h.Version = b[0] >> 5
+	return ErrVersion
 }
 
-func parseV2(b []byte) (Header, error) {
+func parseV2(b []byte, h *Header) error {
+	h.Version = 2
 	if len(b) < 8 {
-		return Header{Version: 2}, ErrShort
+		return ErrShort
 	}
-	h := Header{Version: 2, Type: b[1], Piggyback: b[0]&0x10 != 0, TEIDPresent: b[0]&0x08 != 0}
+	h.Type, h.Piggyback, h.TEIDPresent = b[1], b[0]&0x10 != 0, b[0]&0x08 != 0
 	h.Length = int(binary.BigEndian.Uint16(b[2:])) + 4
 	off := 4
 	if h.TEIDPresent {
 		if len(b) < 12 {
-			return h, ErrShort
+			return ErrShort
 		}
 		h.TEID = binary.BigEndian.Uint32(b[4:])
 		off = 8
@@ -102,28 +113,29 @@ func parseV2(b []byte) (Header, error) {
 	h.SeqPresent = true
 	h.ieStart = off + 4
 	if h.Length < h.ieStart {
-		return h, ErrLength
+		return ErrLength
 	}
 	if h.Length > len(b) {
-		return h, ErrLength
+		return ErrLength
 	}
-	return h, nil
+	return nil
 }
 
-func parseV1(b []byte) (Header, error) {
+func parseV1(b []byte, h *Header) error {
+	h.Version = 1
 	if len(b) < 8 {
-		return Header{Version: 1}, ErrShort
+		return ErrShort
 	}
 	flags := b[0]
-	h := Header{Version: 1, Type: b[1], TEIDPresent: true, TEID: binary.BigEndian.Uint32(b[4:])}
+	h.Type, h.TEIDPresent, h.TEID = b[1], true, binary.BigEndian.Uint32(b[4:])
 	h.Length = int(binary.BigEndian.Uint16(b[2:])) + 8
 	h.ieStart = 8
 	if h.Length > len(b) {
-		return h, ErrLength
+		return ErrLength
 	}
 	if flags&0x07 != 0 { // E, S or PN: the optional 4 octets are present
 		if h.Length < 12 {
-			return h, ErrLength
+			return ErrLength
 		}
 		h.Sequence = uint32(binary.BigEndian.Uint16(b[8:]))
 		h.SeqPresent = flags&0x02 != 0
@@ -133,11 +145,11 @@ func parseV1(b []byte) (Header, error) {
 			off := 12
 			for n := 0; next != 0; n++ {
 				if n == 16 || off >= h.Length {
-					return h, ErrExtension
+					return ErrExtension
 				}
 				l := int(b[off]) * 4 // length in 4-octet units, including length and next-type octets
 				if l == 0 || off+l > h.Length {
-					return h, ErrExtension
+					return ErrExtension
 				}
 				next = b[off+l-1]
 				off += l
@@ -145,7 +157,7 @@ func parseV1(b []byte) (Header, error) {
 			h.ieStart = off
 		}
 	}
-	return h, nil
+	return nil
 }
 
 // FrameLength returns the length of the GTP message at the start of a TCP

@@ -55,15 +55,22 @@ func validateV2(b []byte, depth int) error {
 	if depth > MaxDepth {
 		return ErrDepth
 	}
-	it := V2IEs{b: b}
-	for ie, ok := it.Next(); ok; ie, ok = it.Next() {
-		if groupedV2(ie.Type) {
-			if err := validateV2(ie.Value, depth+1); err != nil {
+	for len(b) >= 4 { // V2IEs.Next written out, as in decodeV2
+		l := int(b[1])<<8 | int(b[2])
+		if 4+l > len(b) {
+			return ErrIE
+		}
+		if groupedV2(b[0]) {
+			if err := validateV2(b[4:4+l], depth+1); err != nil {
 				return err
 			}
 		}
+		b = b[4+l:]
 	}
-	return it.Err()
+	if len(b) != 0 {
+		return ErrIE
+	}
+	return nil
 }
 
 // V1IEs iterates over GTPv1 IEs: TV IEs (type < 128) have lengths fixed

@@ -13,7 +13,8 @@ import (
 
 // SetSequence rewrites the sequence number of the message at b.
 func SetSequence(b []byte, seq uint32) bool {
-	h, err := ParseHeader(b)
+	var h Header
+	err := parseHeader(b, &h)
 	if err != nil || !h.SeqPresent {
 		return false
 	}
@@ -31,7 +32,8 @@ func SetSequence(b []byte, seq uint32) bool {
 
 // SetTEID rewrites the header TEID (v1 always has one; v2 when T is set).
 func SetTEID(b []byte, teid uint32) bool {
-	h, err := ParseHeader(b)
+	var h Header
+	err := parseHeader(b, &h)
 	if err != nil || !h.TEIDPresent {
 		return false
 	}
@@ -60,7 +62,8 @@ func RewriteControlAddress(b []byte, v4, v6 netip.Addr) (int, error) {
 // many addresses it rewrote; ErrAddressFamily when an address has no
 // replacement (the message is then partly rewritten and must not be sent).
 func RewriteSender(b []byte, v4, v6 netip.Addr, oldTEID, newTEID uint32) (int, error) {
-	h, err := ParseHeader(b)
+	var h Header
+	err := parseHeader(b, &h)
 	if err != nil {
 		return 0, err
 	}
@@ -141,7 +144,8 @@ func RewriteSender(b []byte, v4, v6 netip.Addr, oldTEID, newTEID uint32) (int, e
 // from one address takes the difference for a restart and deletes every
 // session with that address (TS 23.007).
 func SetRecovery(b []byte, restart uint8) (old uint8, found bool) {
-	h, err := ParseHeader(b)
+	var h Header
+	err := parseHeader(b, &h)
 	if err != nil {
 		return 0, false
 	}
