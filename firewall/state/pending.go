@@ -23,16 +23,16 @@ type assocTable[V any] struct {
 
 const pendingWays = 4
 
+// assocBucket keeps its slots' keys and times together, ahead of the
+// values: finding a slot (the same key, a free or expired one, the
+// oldest) reads one or two cache lines, not every value. A slot is free
+// when its time is 0 (a put stores a message time, never the epoch's
+// nanosecond 0).
 type assocBucket[V any] struct {
-	mu    sync.Mutex
-	slots [pendingWays]assocSlot[V]
-}
-
-type assocSlot[V any] struct {
-	key  uint64
-	at   int64 // unix nanoseconds of the put
-	used bool
-	val  V
+	mu   sync.Mutex
+	keys [pendingWays]uint64
+	ats  [pendingWays]int64 // unix nanoseconds of the put; 0: free
+	vals [pendingWays]V
 }
 
 // pendingTable is the table of requests awaiting answers.
@@ -62,30 +62,34 @@ func (t *assocTable[V]) bucket(key uint64) *assocBucket[V] {
 
 func (t *assocTable[V]) put(key uint64, p V, at time.Time) {
 	now := at.UnixNano()
+	if now == 0 {
+		now = 1 // 0 marks a free slot
+	}
 	b := t.bucket(key)
 	b.mu.Lock()
-	victim := -1
-	for i := range b.slots {
-		if s := &b.slots[i]; s.used && s.key == key { // the same request again
-			victim = i
-			break
-		}
-	}
-	if victim < 0 {
-		victim = 0
-		for i := range b.slots {
-			s := &b.slots[i]
-			if !s.used || t.expired(s, now) {
-				victim = i
-				break
-			}
-			if s.at < b.slots[victim].at {
-				victim = i
-			}
-		}
-	}
-	b.slots[victim] = assocSlot[V]{key: key, at: now, used: true, val: p}
+	i := t.slotFor(b, key, now)
+	b.keys[i], b.ats[i], b.vals[i] = key, now, p
 	b.mu.Unlock()
+}
+
+// slotFor returns the slot key is to take in b: its own (the same request
+// again), else a free or expired one, else the oldest.
+func (t *assocTable[V]) slotFor(b *assocBucket[V], key uint64, now int64) int {
+	for i := range pendingWays {
+		if b.ats[i] != 0 && b.keys[i] == key {
+			return i
+		}
+	}
+	victim := 0
+	for i := range pendingWays {
+		if b.ats[i] == 0 || t.expired(b.ats[i], now) {
+			return i
+		}
+		if b.ats[i] < b.ats[victim] {
+			victim = i
+		}
+	}
+	return victim
 }
 
 func (t *assocTable[V]) take(key uint64, now time.Time) (V, bool) {
@@ -93,14 +97,15 @@ func (t *assocTable[V]) take(key uint64, now time.Time) (V, bool) {
 	b := t.bucket(key)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i := range b.slots {
-		s := &b.slots[i]
-		if s.used && s.key == key {
-			s.used = false
-			if t.expired(s, now.UnixNano()) {
+	for i := range pendingWays {
+		if b.ats[i] != 0 && b.keys[i] == key {
+			at := b.ats[i]
+			v := b.vals[i]
+			b.ats[i], b.vals[i] = 0, zero
+			if t.expired(at, now.UnixNano()) {
 				return zero, false
 			}
-			return s.val, true
+			return v, true
 		}
 	}
 	return zero, false
@@ -111,32 +116,22 @@ func (t *assocTable[V]) take(key uint64, now time.Time) (V, bool) {
 func (t *assocTable[V]) firstSeen(key uint64, now time.Time) (time.Time, bool) {
 	b := t.bucket(key)
 	ns := now.UnixNano()
+	if ns == 0 {
+		ns = 1
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	victim := 0
-	for i := range b.slots {
-		s := &b.slots[i]
-		if s.used && s.key == key && !t.expired(s, ns) {
-			return time.Unix(0, s.at), true
-		}
-	}
-	for i := range b.slots {
-		s := &b.slots[i]
-		if !s.used || t.expired(s, ns) || s.key == key {
-			victim = i
-			break
-		}
-		if s.at < b.slots[victim].at {
-			victim = i
-		}
+	i := t.slotFor(b, key, ns)
+	if at := b.ats[i]; at != 0 && b.keys[i] == key && !t.expired(at, ns) {
+		return time.Unix(0, at), true
 	}
 	var zero V
-	b.slots[victim] = assocSlot[V]{key: key, at: ns, used: true, val: zero}
+	b.keys[i], b.ats[i], b.vals[i] = key, ns, zero
 	return time.Time{}, false
 }
 
-func (t *assocTable[V]) expired(s *assocSlot[V], now int64) bool {
-	return t.ttl > 0 && now-s.at > t.ttl
+func (t *assocTable[V]) expired(at, now int64) bool {
+	return t.ttl > 0 && now-at > t.ttl
 }
 
 // len counts the slots in use (expired ones included until reused).
@@ -145,8 +140,8 @@ func (t *assocTable[V]) len() int {
 	for i := range t.buckets {
 		b := &t.buckets[i]
 		b.mu.Lock()
-		for j := range b.slots {
-			if b.slots[j].used {
+		for j := range pendingWays {
+			if b.ats[j] != 0 {
 				n++
 			}
 		}
