@@ -30,6 +30,9 @@ func init() {
 		{"replay", "judge the signaling messages of pcap/pcapng captures", runReplay},
 		{"rules", "check, list and document rules (rules check|list|vars)", runRules},
 		{"config", "validate a configuration file (config check -c FILE)", runConfig},
+		{"status", "show a running instance's status (status -c CONFIG)", runStatus},
+		{"reload", "make a running instance reload its configuration and rules", runReload},
+		{"quarantine", "isolate a partner on a running instance, or lift it", runQuarantine},
 		{"version", "print the version", func(_ []string, out, _ io.Writer) error {
 			fmt.Fprintln(out, "breakwater", version)
 			return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"breakwater/firewall/admin"
 	"breakwater/firewall/config"
@@ -19,6 +20,7 @@ import (
 	"breakwater/firewall/prefilter"
 	"breakwater/firewall/proxy"
 	"breakwater/firewall/ratelimit"
+	"breakwater/firewall/reload"
 )
 
 // runInline is `breakwater run`: the inline firewall.
@@ -83,6 +85,8 @@ type running struct {
 	limiter   *ratelimit.Limiter
 	prefilter *prefilter.Prefilter // nil: not attached
 	eng       *engine.Engine
+	reloads   reload.Stats
+	reloadMu  sync.Mutex
 }
 
 // userSpaceRateSources is how many partner source addresses the
@@ -183,7 +187,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.m3ua = append(rn.m3ua, r)
 	}
-	if startErr == nil && cfg.Admin.Listen != "" {
+	if startErr == nil && cfg.Admin.Listen.Value != "" {
 		pre := admin.Prefilter{Limiter: rn.limiter}
 		if pf := rn.prefilter; pf != nil {
 			pre.XDP = pf.Counters
@@ -191,10 +195,19 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 				pre.Attached = append(pre.Attached, admin.Attachment{Interface: a.Interface, Mode: a.Mode})
 			}
 		}
-		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen, Version: version, Engine: eng,
-			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre})
-		if err := rn.admin.Start(); err != nil {
-			startErr = err
+		api := &admin.API{Reloads: &rn.reloads, Started: time.Now(),
+			Reload: func() (string, error) { return rn.reloadNow(cfgPath, eng, log, "admin API") }}
+		if p := cfg.AdminTokenPath(); p != "" {
+			if api.Token, err = admin.LoadToken(p); err != nil {
+				startErr = fmt.Errorf("%s:%d: admin.token_file: %w", cfg.Path, cfg.Admin.Listen.Line, err)
+			}
+		}
+		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen.Value, Version: version, Engine: eng,
+			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api})
+		if startErr == nil {
+			if err := rn.admin.Start(); err != nil {
+				startErr = err
+			}
 		}
 	}
 	if startErr == nil {
@@ -255,32 +268,78 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 }
 
 // serveReloads waits for ctx to end, reloading the policy on each reload
-// signal. An invalid configuration or rule file keeps the running policy
-// and logs where it is wrong.
-func (rn *running) serveReloads(ctx context.Context, cfgPath string, eng *engine.Engine, log *slog.Logger, reload <-chan os.Signal) {
+// signal and each change to the configuration or rule file. An invalid
+// configuration or rule file keeps the running policy and logs where it
+// is wrong.
+func (rn *running) serveReloads(ctx context.Context, cfgPath string, eng *engine.Engine, log *slog.Logger, signals <-chan os.Signal) {
+	changed := make(chan struct{}, 1)
+	watching := func(rulesPath string) context.CancelFunc {
+		wctx, cancel := context.WithCancel(ctx)
+		w, err := reload.New([]string{cfgPath, rulesPath}, 0)
+		if err != nil {
+			log.Warn("configuration files not watched; reload with SIGHUP", "err", err.Error())
+			return cancel
+		}
+		go w.Run(wctx, func() {
+			select {
+			case changed <- struct{}{}:
+			default: // one pending reload reads the latest files anyway
+			}
+		}, func(err error) { log.Warn("watching the configuration files", "err", err.Error()) })
+		return cancel
+	}
+	rulesPath := eng.Policy().Config.RulesPath()
+	stopWatch := watching(rulesPath)
+	defer func() { stopWatch() }()
 	for {
+		why := "SIGHUP"
 		select {
 		case <-ctx.Done():
 			return
-		case <-reload:
+		case <-signals:
+		case <-changed:
+			why = "file changed"
 		}
-		cfg, err := config.Load(cfgPath)
-		var p *engine.Policy
-		if err == nil {
-			p, err = engine.NewPolicy(cfg, "")
-		}
-		if err != nil {
-			log.Error("reload refused; the running policy stays in force", "err", err.Error())
+		if _, err := rn.reloadNow(cfgPath, eng, log, why); err != nil {
 			continue
 		}
-		eng.SetPolicy(p)
-		if rn.prefilter != nil {
-			if err := rn.prefilter.Update(p); err != nil {
-				log.Error("XDP pre-filter tables not updated; the kernel keeps the previous ones", "err", err.Error())
-			}
+		cfg := eng.Policy().Config
+		if np := cfg.RulesPath(); np != rulesPath { // the configuration now names another rule file
+			stopWatch()
+			rulesPath = np
+			stopWatch = watching(rulesPath)
 		}
-		log.Info("policy reloaded", "policy", p.Version(), "partners", len(cfg.Partners))
 	}
+}
+
+// reloadNow re-reads the configuration and rule files and puts them in
+// force when valid; it returns the version in force afterwards. Reloads
+// (signal, file watch, admin API) run one at a time.
+func (rn *running) reloadNow(cfgPath string, eng *engine.Engine, log *slog.Logger, why string) (string, error) {
+	rn.reloadMu.Lock()
+	defer rn.reloadMu.Unlock()
+	cfg, err := config.Load(cfgPath)
+	var p *engine.Policy
+	if err == nil {
+		p, err = engine.NewPolicy(cfg, "")
+	}
+	if err != nil {
+		rn.reloads.Fail(err, time.Now())
+		log.Error("reload refused; the running policy stays in force", "trigger", why, "err", err.Error())
+		return eng.Policy().Version(), err
+	}
+	if p.Version() == eng.Policy().Version() {
+		return p.Version(), nil // an editor's save that changed nothing
+	}
+	eng.SetPolicy(p)
+	rn.reloads.Succeed()
+	if rn.prefilter != nil {
+		if err := rn.prefilter.Update(p); err != nil {
+			log.Error("XDP pre-filter tables not updated; the kernel keeps the previous ones", "err", err.Error())
+		}
+	}
+	log.Info("policy reloaded", "trigger", why, "policy", p.Version(), "partners", len(cfg.Partners))
+	return p.Version(), nil
 }
 
 func gtpConfig(cfg *config.Config, g config.GTPRelay) proxy.GTPConfig {

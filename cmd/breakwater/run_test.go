@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -115,7 +117,7 @@ func TestServeRelaysAndReports(t *testing.T) {
 				`breakwater_messages_total{direction="inbound",protocol="diameter",verdict="allow"} 2`,
 				`breakwater_diameter_local_answers_total{reason="rejected",relay="uk-dea"} 1`,
 				`breakwater_diameter_connection_pairs{relay="uk-dea"} 1`,
-				`breakwater_policy_info{version="gsma-baseline-1"} 1`,
+				`breakwater_policy_info{version="gsma-baseline-1+cfg.`,
 			} {
 				if !strings.Contains(string(body), m) {
 					t.Errorf("metrics lack %s", m)
@@ -375,6 +377,27 @@ func TestServeReloadsPolicy(t *testing.T) {
 	if rc := ulr(); rc != 5420 {
 		t.Fatalf("ULR after the refused reload: %d", rc)
 	}
+	if rn.reloads.Failed.Load() == 0 {
+		t.Error("the refused reload was not counted")
+	}
+	resp, err := http.Get("http://" + rn.admin.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`breakwater_policy_reloads_total{result="failed"}`, `breakwater_policy_reloads_total{result="ok"} 1`,
+		`breakwater_policy_loaded_timestamp_seconds{version="` + good + `"}`} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
+	// No signal this time: saving the file is enough (the watcher).
+	os.WriteFile(rulesPath, []byte("rules:\n  - id: LAB-NO-ULR\n    match: 'op == \"ULR\"'\n    action: reject\n    result_code: 5421\n"), 0o644)
+	waitUntil(t, "the edited rules in force", func() bool { return eng.Policy().Version() != good })
+	if rc := ulr(); rc != 5421 {
+		t.Fatalf("ULR after the edit: %d, want 5421", rc)
+	}
 	select {
 	case <-mme.Closed():
 		t.Fatal("the partner connection was closed by a reload")
@@ -407,4 +430,83 @@ func startServe(t *testing.T, ctx context.Context, cfg string, reload <-chan os.
 		t.Fatalf("serve: %v", err)
 	}
 	return nil, nil
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestOpsVerbs: `status`, `reload` and the admin API they use, with a
+// bearer token; a wrong token is refused.
+func TestOpsVerbs(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	adminPort := freePort(t)
+	cfg := writeInlineConfig(t, hss.Addr().String(), 0, adminPort)
+	tokenFile := filepath.Join(filepath.Dir(cfg), "admin.token")
+	os.WriteFile(tokenFile, []byte("s3cret-token-0123456789\n"), 0o600)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(data, []byte("admin:\n"), []byte("admin:\n  token_file: admin.token\n"), 1), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rn, _ := startServe(t, ctx, cfg, nil)
+
+	var out, errOut bytes.Buffer
+	if code := run([]string{"status", "-c", cfg}, &out, &errOut); code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errOut.String())
+	}
+	var st struct {
+		Policy struct{ Version string }
+		Relays []struct{ Name, Protocol string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("status output is not JSON: %v\n%s", err, out.String())
+	}
+	if st.Policy.Version != rn.eng.Policy().Version() || len(st.Relays) != 1 || st.Relays[0].Protocol != "diameter" {
+		t.Fatalf("status %+v", st)
+	}
+	out.Reset()
+	if code := run([]string{"reload", "-c", cfg}, &out, &errOut); code != 0 || !strings.Contains(out.String(), rn.eng.Policy().Version()) {
+		t.Fatalf("reload: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	// The API refuses a request without the token.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/status", adminPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", resp.StatusCode)
+	}
+	os.WriteFile(tokenFile, []byte("another-token-0123456789\n"), 0o600)
+	errOut.Reset()
+	if code := run([]string{"status", "-c", cfg}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "bearer token") {
+		t.Fatalf("wrong token: exit %d: %s", code, errOut.String())
+	}
+	// Partners and rules.
+	os.WriteFile(tokenFile, []byte("s3cret-token-0123456789\n"), 0o600)
+	c, err := newAdminClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partners []struct{ Name string }
+	if err := c.do("GET", "/api/v1/partners", &partners); err != nil || len(partners) != 1 || partners[0].Name != "uk" {
+		t.Fatalf("partners %+v %v", partners, err)
+	}
+	var rules struct {
+		Rules []struct{ ID string }
+	}
+	if err := c.do("GET", "/api/v1/rules", &rules); err != nil || len(rules.Rules) < 40 {
+		t.Fatalf("rules: %d %v", len(rules.Rules), err)
+	}
 }

@@ -42,6 +42,8 @@ type Options struct {
 	M3UARelays []*proxy.M3UARelay
 	// Prefilter: the XDP pre-filter's and user-space rate limit's counters.
 	Prefilter Prefilter
+	// API, when set, serves the admin API under /api/v1 (JSON).
+	API *API
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -55,6 +57,7 @@ func New(o Options) *Server {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
 		prefilterCollector{o.Prefilter},
+		opsCollector{o.Engine, o.API},
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}
@@ -71,6 +74,9 @@ func New(o Options) *Server {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
+	if o.API != nil && o.Engine != nil {
+		o.API.register(mux, s, &o)
+	}
 	s.srv = &http.Server{Addr: o.Listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return s
 }

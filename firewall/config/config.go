@@ -5,6 +5,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +19,8 @@ import (
 type Config struct {
 	// Path is the file the configuration was read from.
 	Path string `yaml:"-"`
+	// Digest identifies the file's content (12 hex digits of its SHA-256).
+	Digest string `yaml:"-"`
 
 	Home     Network   `yaml:"home,required"`
 	Partners []Partner `yaml:"partners"`
@@ -129,7 +133,10 @@ type M3UARelay struct {
 // Admin configures the operations HTTP endpoint.
 type Admin struct {
 	// Listen is host:port; empty disables the endpoint.
-	Listen string `yaml:"listen"`
+	Listen HostPort `yaml:"listen"`
+	// TokenFile holds the bearer token the admin API (/api/v1/...)
+	// requires; mandatory when Listen is not a loopback address.
+	TokenFile string `yaml:"token_file"`
 }
 
 // Network describes the signaling identity of one operator network.
@@ -262,6 +269,8 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	c.Path = path
+	sum := sha256.Sum256(data)
+	c.Digest = hex.EncodeToString(sum[:6])
 	c.applyDefaults()
 	if errs := c.validate(); len(errs) > 0 {
 		return nil, errs
@@ -364,6 +373,9 @@ func (c *Config) applyDefaults() {
 // RulesPath returns the rule file path resolved against the configuration
 // file's directory, or "" when none is configured.
 func (c *Config) RulesPath() string { return c.resolve(c.Rules) }
+
+// AdminTokenPath returns the resolved admin token file, or "".
+func (c *Config) AdminTokenPath() string { return c.resolve(c.Admin.TokenFile) }
 
 // PseudonymKeyPath returns the resolved pseudonym key file, or "".
 func (c *Config) PseudonymKeyPath() string { return c.resolve(c.Privacy.PseudonymKeyFile) }

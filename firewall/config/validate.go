@@ -150,6 +150,9 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		listens[m.Listen.String()] = m.Listen.Pos
 	}
+	if l := c.Admin.Listen; l.Value != "" && c.Admin.TokenFile == "" && !l.Loopback() {
+		fail(l.Pos, "admin.listen %s is not a loopback address: set admin.token_file (a file holding the bearer token the admin API will require), or listen on 127.0.0.1", l.Value)
+	}
 	ifaces := map[string]Pos{}
 	for _, i := range c.XDP.Interfaces {
 		if prev, dup := ifaces[i.Value]; dup {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -258,4 +259,33 @@ func (nm *IfName) UnmarshalStrictYAML(n *yaml.Node) error {
 	}
 	nm.Value, nm.Pos = s, posOf(n)
 	return nil
+}
+
+// HostPort is a TCP listen address, host:port (admin.listen).
+type HostPort struct {
+	Value string
+	Pos
+}
+
+func (h *HostPort) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "host:port")
+	if err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fmt.Errorf("%q: %v (write host:port, e.g. 127.0.0.1:9090)", s, err)
+	}
+	h.Value, h.Pos = s, posOf(n)
+	return nil
+}
+
+// Loopback reports whether the host is a loopback address (or
+// "localhost").
+func (h HostPort) Loopback() bool {
+	host, _, _ := net.SplitHostPort(h.Value)
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

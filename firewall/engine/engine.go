@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"breakwater/firewall/baseline"
 	"breakwater/firewall/config"
@@ -24,10 +25,21 @@ type Policy struct {
 	Config *config.Config
 	Net    *network.Network
 	Rules  *rules.Set
+	// Loaded is when the policy was compiled (start-up or reload).
+	Loaded  time.Time
+	version string
 }
 
-// Version identifies the rules in force.
-func (p *Policy) Version() string { return p.Rules.Version }
+// Version identifies the policy in force by content: the rule set's
+// version (baseline + rule-file hash) and the configuration file's hash,
+// so that the same files give the same version on every node and after
+// every restart. Loaded tells when it was put in force.
+func (p *Policy) Version() string {
+	if p.version == "" {
+		return p.Rules.Version
+	}
+	return p.version
+}
 
 // NewPolicy compiles a configuration and its rule file (overridden by
 // rulesPath when not empty) into a policy.
@@ -39,7 +51,12 @@ func NewPolicy(cfg *config.Config, rulesPath string) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{Config: cfg, Net: network.New(cfg), Rules: set}, nil
+	p := &Policy{Config: cfg, Net: network.New(cfg), Rules: set, Loaded: time.Now()}
+	p.version = set.Version
+	if cfg.Digest != "" {
+		p.version += "+cfg." + cfg.Digest
+	}
+	return p, nil
 }
 
 // Verdict is the engine's decision on one message.
