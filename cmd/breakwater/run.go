@@ -19,8 +19,11 @@ import (
 	"breakwater/firewall/engine"
 	"breakwater/firewall/prefilter"
 	"breakwater/firewall/proxy"
+	"breakwater/firewall/quarantine"
 	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/reload"
+	"breakwater/firewall/rules"
+	"breakwater/protocols/view"
 )
 
 // runInline is `breakwater run`: the inline firewall.
@@ -82,11 +85,12 @@ type running struct {
 	admin  *admin.Server
 	// limiter applies partners' rate_limit in user space (nil: none, or
 	// the XDP pre-filter does).
-	limiter   *ratelimit.Limiter
-	prefilter *prefilter.Prefilter // nil: not attached
-	eng       *engine.Engine
-	reloads   reload.Stats
-	reloadMu  sync.Mutex
+	limiter    *ratelimit.Limiter
+	prefilter  *prefilter.Prefilter // nil: not attached
+	quarantine *quarantine.Set
+	eng        *engine.Engine
+	reloads    reload.Stats
+	reloadMu   sync.Mutex
 }
 
 // userSpaceRateSources is how many partner source addresses the
@@ -124,12 +128,25 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
 	rn := &running{eng: eng}
+	// Partner quarantine: kept across restarts, applied by the relays
+	// (and by the XDP pre-filter when it runs).
+	qs, err := quarantine.New(quarantine.Config{StateFile: cfg.QuarantineStatePath(), Threshold: cfg.Quarantine.Threshold,
+		Window: cfg.Quarantine.Window, Duration: cfg.Quarantine.Duration, Log: log})
+	if err != nil {
+		return fmt.Errorf("%s: quarantine: %w", cfg.Path, err)
+	}
+	defer qs.Close()
+	rn.quarantine = qs
+	qctx, qstop := context.WithCancel(context.Background())
+	defer qstop()
+	go qs.Run(qctx, quarantine.DefaultExpireEvery)
+	observe := rn.observer()
 	// The XDP pre-filter when configured and possible; otherwise its
 	// checks stay in user space (unknown sources are refused by the
 	// relays, GTP-C types by the engine, rate limits below).
 	prefilterMode := "user space (XDP not configured)"
 	if cfg.XDP.Enabled() {
-		pf, unavailable, err := prefilter.Start(cfg, policy, log)
+		pf, unavailable, err := prefilter.Start(cfg, policy, quarantinedNames(qs), log)
 		switch {
 		case err != nil:
 			return err
@@ -153,7 +170,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	var startErr error
 	for _, d := range cfg.Diameter {
 		rc := relayConfig(cfg, d)
-		rc.Limiter = rn.limiter
+		rc.Limiter, rc.Observe, rc.Quarantined = rn.limiter, observe, qs.Quarantined
 		r := proxy.NewDiameterRelay(rc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, d.Listen.Line, d.Name.Value, err)
@@ -166,7 +183,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			break
 		}
 		gc := gtpConfig(cfg, g)
-		gc.Limiter = rn.limiter
+		gc.Limiter, gc.Observe, gc.Quarantined = rn.limiter, observe, qs.Quarantined
 		r := proxy.NewGTPRelay(gc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, g.Listen.Line, g.Name.Value, err)
@@ -179,7 +196,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			break
 		}
 		mc := m3uaConfig(cfg, m)
-		mc.Limiter = rn.limiter
+		mc.Limiter, mc.Observe, mc.Quarantined = rn.limiter, observe, qs.Quarantined
 		r := proxy.NewM3UARelay(mc, eng, log)
 		if err := r.Start(); err != nil {
 			startErr = fmt.Errorf("%s:%d: relay %q: %w", cfg.Path, m.Listen.Line, m.Name.Value, err)
@@ -195,7 +212,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 				pre.Attached = append(pre.Attached, admin.Attachment{Interface: a.Interface, Mode: a.Mode})
 			}
 		}
-		api := &admin.API{Reloads: &rn.reloads, Started: time.Now(),
+		api := &admin.API{Reloads: &rn.reloads, Started: time.Now(), Quarantine: quarantineAPI{qs},
 			Reload: func() (string, error) { return rn.reloadNow(cfgPath, eng, log, "admin API") }}
 		if p := cfg.AdminTokenPath(); p != "" {
 			if api.Token, err = admin.LoadToken(p); err != nil {
@@ -211,6 +228,24 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 	}
 	if startErr == nil {
+		// A partner quarantined from now on loses its associations at
+		// once (new ones are refused at accept) and, with XDP, every
+		// packet in the kernel.
+		qs.OnChange(func(added, removed []string) {
+			if len(added) > 0 {
+				for _, r := range rn.relays {
+					r.CloseQuarantined()
+				}
+				for _, r := range rn.m3ua {
+					r.CloseQuarantined()
+				}
+			}
+			if rn.prefilter != nil {
+				if err := rn.prefilter.SetQuarantined(quarantinedNames(qs)); err != nil {
+					log.Error("XDP quarantine set not updated; user space still drops the partner", "err", err.Error())
+				}
+			}
+		})
 		log.Info("breakwater running", "version", version, "policy", policy.Version(),
 			"diameter_relays", len(rn.relays), "gtp_relays", len(rn.gtp), "m3ua_relays", len(rn.m3ua), "partners", len(cfg.Partners), "prefilter", prefilterMode)
 		if started != nil {
@@ -392,4 +427,39 @@ func m3uaConfig(cfg *config.Config, m config.M3UARelay) proxy.M3UAConfig {
 		c.UpstreamSource = m.UpstreamSource.IPs
 	}
 	return c
+}
+
+// observer is what the relays tell of every judged message: the
+// automatic quarantine counts a partner's blocked probes.
+func (rn *running) observer() proxy.Observer {
+	return func(_ string, _ *view.Message, v engine.Verdict) {
+		if s := v.Sender; s != nil && !s.Home {
+			rn.quarantine.ObserveRule(s.Name, v.Rule, v.Action != rules.Allow)
+		}
+	}
+}
+
+func quarantinedNames(qs *quarantine.Set) []string {
+	var names []string
+	for _, e := range qs.List() {
+		names = append(names, e.Partner)
+	}
+	return names
+}
+
+// quarantineAPI serves the quarantine set to the admin API.
+type quarantineAPI struct{ s *quarantine.Set }
+
+func (q quarantineAPI) Quarantine(partner string, until time.Time, reason string) error {
+	return q.s.Quarantine(partner, until, reason)
+}
+
+func (q quarantineAPI) Lift(partner string) error { return q.s.Lift(partner) }
+
+func (q quarantineAPI) List() []admin.QuarantineEntry {
+	var out []admin.QuarantineEntry
+	for _, e := range q.s.List() {
+		out = append(out, admin.QuarantineEntry{Partner: e.Partner, Since: e.Since, Until: e.Until, Reason: e.Reason})
+	}
+	return out
 }

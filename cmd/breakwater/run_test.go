@@ -510,3 +510,101 @@ func TestOpsVerbs(t *testing.T) {
 		t.Fatalf("rules: %d %v", len(rules.Rules), err)
 	}
 }
+
+// TestQuarantine: a partner quarantined by hand (the CLI verb through the
+// admin API) loses its connection at once and cannot reconnect; the
+// quarantine survives a restart (state file); lifted, the partner
+// reconnects. Then automatic quarantine: three blocked category 2 probes
+// within the window isolate the partner.
+func TestQuarantine(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	relayPort, adminPort := freePort(t), freePort(t)
+	cfg := writeInlineConfig(t, hss.Addr().String(), relayPort, adminPort)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(data, []byte("quarantine:\n  state_file: quarantine.json\n  threshold: 3\n  window: 1m\n  duration: 1h\n")...), 0o644)
+	relayAddr := fmt.Sprintf("tcp://127.0.0.1:%d", relayPort)
+	connect := func() (*diampeer.Client, error) {
+		mme, err := diampeer.Dial(context.Background(), relayAddr, mmeID, "127.0.0.2")
+		if err != nil {
+			return nil, err
+		}
+		var b diameter.Builder
+		if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
+			mme.Close()
+			return nil, err
+		}
+		return mme, nil
+	}
+	closed := func(mme *diampeer.Client) bool {
+		select {
+		case <-mme.Closed():
+			return true
+		case <-time.After(3 * time.Second):
+			return false
+		}
+	}
+	cli := func(args ...string) string {
+		var out, errOut bytes.Buffer
+		if code := run(append(args, "-c", cfg), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		return out.String()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	_, done := startServe(t, ctx, cfg, nil)
+	mme, err := connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := cli("quarantine", "uk", "--for", "1h", "--reason", "incident 42"); !strings.Contains(out, "uk quarantined until") {
+		t.Fatalf("quarantine output %q", out)
+	}
+	if !closed(mme) {
+		t.Fatal("the quarantined partner's connection stayed open")
+	}
+	if c, err := connect(); err == nil {
+		c.Close()
+		t.Fatal("a quarantined partner reconnected")
+	}
+	if out := cli("quarantine", "--list"); !strings.Contains(out, "manual: incident 42") {
+		t.Fatalf("list %q", out)
+	}
+	// Restart: the quarantine is still in force.
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	startServe(t, ctx, cfg, nil)
+	if c, err := connect(); err == nil {
+		c.Close()
+		t.Fatal("the quarantine did not survive a restart")
+	}
+	cli("quarantine", "uk", "--lift")
+	mme, err = connect()
+	if err != nil {
+		t.Fatalf("after the lift: %v", err)
+	}
+	// Automatic: three IDRs asking for a home subscriber's location
+	// (DIA-C2-IDR-LOCATION, category 2) within the minute.
+	var b diameter.Builder
+	for i := range 3 {
+		if _, err := mme.Do(mme.S6a(&b, diameter.CmdInsertSubscriberData, "310260000000001", hssID.Realm, ""), 0, 3*time.Second); err != nil {
+			if i < 2 {
+				t.Fatalf("IDR %d: %v", i, err)
+			}
+		}
+	}
+	if !closed(mme) {
+		t.Fatal("three blocked probes did not quarantine the partner")
+	}
+	if out := cli("quarantine", "--list"); !strings.Contains(out, "automatic") {
+		t.Fatalf("list after the probes %q", out)
+	}
+}

@@ -41,6 +41,10 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// XDP is the eBPF/XDP pre-filter on the interconnect interfaces.
 	XDP XDP `yaml:"xdp"`
+	// Quarantine isolates partners, by hand or automatically.
+	Quarantine Quarantine `yaml:"quarantine"`
+	// Audit is the audit log of judged messages.
+	Audit Audit `yaml:"audit"`
 	// ShutdownTimeout bounds a graceful stop: draining in-flight
 	// requests and disconnecting peers.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" min:"100ms" max:"10m"`
@@ -190,6 +194,38 @@ type XDP struct {
 	SampleDrops uint32 `yaml:"sample_drops" max:"1000000000"`
 }
 
+// Quarantine configures partner isolation. A quarantined partner's
+// traffic is dropped (in XDP when attached) and its associations closed.
+type Quarantine struct {
+	// StateFile keeps the quarantined partners across restarts.
+	StateFile string `yaml:"state_file"`
+	// Threshold blocked category 1/2 probes from one partner within
+	// Window quarantine it for Duration (0: no automatic quarantine).
+	Threshold int           `yaml:"threshold" max:"1000000"`
+	Window    time.Duration `yaml:"window" min:"1s" max:"24h"`
+	Duration  time.Duration `yaml:"duration" min:"1s" max:"8760h"`
+}
+
+// Audit configures the audit log: one JSON line per blocked message (or
+// per message), subscriber identities pseudonymised with the keyed hash
+// of privacy.pseudonym_key_file unless ClearIdentities.
+type Audit struct {
+	// Path is the log file; empty disables the audit log.
+	Path string `yaml:"path"`
+	// All writes every judged message, not only blocked ones.
+	All bool `yaml:"all"`
+	// ClearIdentities writes IMSI and MSISDN in clear instead of
+	// pseudonyms. Off by default: the log must not become a new place
+	// where call metadata leaks.
+	ClearIdentities bool `yaml:"clear_identities"`
+	// MaxBytes rotates the file at this size, keeping Keep old files.
+	MaxBytes int64 `yaml:"max_bytes" min:"4096" max:"1099511627776"`
+	Keep     int   `yaml:"keep" min:"1" max:"1000"`
+	// Queue bounds the records waiting to be written; when full, records
+	// are counted as dropped rather than slowing the message path.
+	Queue int `yaml:"queue" min:"16" max:"16777216"`
+}
+
 // Velocity tunes the Cat 3 location-plausibility ("impossible travel") check.
 type Velocity struct {
 	// MaxSpeedKmh is the fastest a subscriber is assumed to travel.
@@ -314,6 +350,14 @@ func (c *Config) applyDefaults() {
 			r.Burst = r.PacketsPerSecond
 		}
 	}
+	if c.Quarantine.Threshold > 0 {
+		if c.Quarantine.Window == 0 {
+			c.Quarantine.Window = time.Minute
+		}
+		if c.Quarantine.Duration == 0 {
+			c.Quarantine.Duration = time.Hour
+		}
+	}
 	if c.XDP.Mode.Value == "" {
 		c.XDP.Mode.Value = XDPNative
 	}
@@ -373,6 +417,12 @@ func (c *Config) applyDefaults() {
 // RulesPath returns the rule file path resolved against the configuration
 // file's directory, or "" when none is configured.
 func (c *Config) RulesPath() string { return c.resolve(c.Rules) }
+
+// QuarantineStatePath returns the resolved quarantine state file, or "".
+func (c *Config) QuarantineStatePath() string { return c.resolve(c.Quarantine.StateFile) }
+
+// AuditPath returns the resolved audit log file, or "".
+func (c *Config) AuditPath() string { return c.resolve(c.Audit.Path) }
 
 // AdminTokenPath returns the resolved admin token file, or "".
 func (c *Config) AdminTokenPath() string { return c.resolve(c.Admin.TokenFile) }

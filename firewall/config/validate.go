@@ -153,6 +153,9 @@ func (c *Config) validate() strictyaml.Errors {
 	if l := c.Admin.Listen; l.Value != "" && c.Admin.TokenFile == "" && !l.Loopback() {
 		fail(l.Pos, "admin.listen %s is not a loopback address: set admin.token_file (a file holding the bearer token the admin API will require), or listen on 127.0.0.1", l.Value)
 	}
+	if c.Audit.Path != "" && !c.Audit.ClearIdentities && c.Privacy.PseudonymKeyFile == "" {
+		fail(Pos{1, 1}, "audit.path is set but privacy.pseudonym_key_file is not: the audit log's pseudonyms would change at every restart; set the key file (or, knowingly, audit.clear_identities: true)")
+	}
 	ifaces := map[string]Pos{}
 	for _, i := range c.XDP.Interfaces {
 		if prev, dup := ifaces[i.Value]; dup {

@@ -69,10 +69,15 @@ func Ports(cfg *config.Config) []bpf.Port {
 }
 
 // Spec compiles p into the pre-filter's tables, with the given ports and
-// quarantined partners. notes say what the kernel will not do and why
-// (for the log).
-func Spec(p *engine.Policy, ports []bpf.Port, quarantined []uint32, sampleEvery uint32) (spec *bpf.Spec, notes []string) {
-	spec = &bpf.Spec{Ports: ports, Quarantined: quarantined, SampleEvery: sampleEvery}
+// quarantined partners (by name; names p does not know are ignored).
+// notes say what the kernel will not do and why (for the log).
+func Spec(p *engine.Policy, ports []bpf.Port, quarantined []string, sampleEvery uint32) (spec *bpf.Spec, notes []string) {
+	spec = &bpf.Spec{Ports: ports, SampleEvery: sampleEvery}
+	for _, name := range quarantined {
+		if m := p.Net.ByName(name); m != nil && !m.Home {
+			spec.Quarantined = append(spec.Quarantined, PartnerID(m))
+		}
+	}
 	members := append([]*network.Member{p.Net.Home}, p.Net.Partners...)
 	for _, m := range members {
 		for _, pfx := range m.Addresses {
@@ -130,7 +135,7 @@ type Prefilter struct {
 	ports       []bpf.Port
 	sampleEvery uint32
 	mu          sync.Mutex
-	quarantined []uint32
+	quarantined []string // partner names
 	attached    []Attachment
 	policy      atomic.Pointer[engine.Policy] // names partners in the drop log
 	cancel      context.CancelFunc
@@ -145,8 +150,8 @@ type Attachment struct{ Interface, Mode string }
 // returns nil and why (the caller says so in one line and keeps the
 // checks in user space); an interface that cannot be attached is a
 // configuration error, returned as err with its file:line.
-func Start(cfg *config.Config, p *engine.Policy, log *slog.Logger) (pf *Prefilter, unavailable, err error) {
-	spec, notes := Spec(p, Ports(cfg), nil, cfg.XDP.SampleDrops)
+func Start(cfg *config.Config, p *engine.Policy, quarantined []string, log *slog.Logger) (pf *Prefilter, unavailable, err error) {
+	spec, notes := Spec(p, Ports(cfg), quarantined, cfg.XDP.SampleDrops)
 	f, err := bpf.Load(spec)
 	if err != nil {
 		return nil, err, nil
@@ -158,6 +163,7 @@ func Start(cfg *config.Config, p *engine.Policy, log *slog.Logger) (pf *Prefilte
 	}
 	pf = &Prefilter{f: f, log: log, ports: spec.Ports, sampleEvery: spec.SampleEvery, done: make(chan struct{})}
 	pf.policy.Store(p)
+	pf.quarantined = append([]string(nil), quarantined...)
 	for _, i := range cfg.XDP.Interfaces {
 		used, err := f.Attach(i.Value, mode)
 		if err != nil {
@@ -222,6 +228,16 @@ func (pf *Prefilter) Update(p *engine.Policy) error {
 	}
 	pf.policy.Store(p)
 	return nil
+}
+
+// SetQuarantined makes the kernel drop every packet of exactly these
+// partners (by name), from now on and across Updates.
+func (pf *Prefilter) SetQuarantined(names []string) error {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	pf.quarantined = append([]string(nil), names...)
+	spec, _ := Spec(pf.policy.Load(), pf.ports, pf.quarantined, pf.sampleEvery)
+	return pf.f.Update(spec)
 }
 
 // Close detaches the program everywhere and frees its maps.

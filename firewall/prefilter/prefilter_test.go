@@ -63,7 +63,7 @@ func policy(t *testing.T, cfgText, rulesText string) (*config.Config, *engine.Po
 // GTP-C types the category 1 rules refuse.
 func TestSpecFromPolicy(t *testing.T) {
 	cfg, p := policy(t, testConfig, "")
-	spec, notes := Spec(p, Ports(cfg), []uint32{3}, 10)
+	spec, notes := Spec(p, Ports(cfg), []string{"de", "nosuch"}, 10)
 	if len(notes) != 0 {
 		t.Errorf("notes %v", notes)
 	}
@@ -98,7 +98,7 @@ func TestSpecFromPolicy(t *testing.T) {
 			t.Errorf("port %+v missing from %+v", p, spec.Ports)
 		}
 	}
-	if len(spec.Ports) != 4 || spec.SampleEvery != 10 || len(spec.Quarantined) != 1 {
+	if len(spec.Ports) != 4 || spec.SampleEvery != 10 || len(spec.Quarantined) != 1 || spec.Quarantined[0] != 3 {
 		t.Errorf("ports %d sample %d quarantined %v", len(spec.Ports), spec.SampleEvery, spec.Quarantined)
 	}
 	for _, c := range []struct {
@@ -171,7 +171,7 @@ func TestStartUpdateClose(t *testing.T) {
 
 	cfg, p := policy(t, testConfig+"xdp:\n  interfaces: ["+a+"]\n  mode: generic\n  sample_drops: 1\n", "")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pf, unavailable, err := Start(cfg, p, log)
+	pf, unavailable, err := Start(cfg, p, nil, log)
 	if err != nil || unavailable != nil {
 		t.Fatalf("Start: %v / %v", err, unavailable)
 	}
@@ -190,6 +190,9 @@ func TestStartUpdateClose(t *testing.T) {
 	if err := pf.Update(p2); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
+	if err := pf.SetQuarantined([]string{"uk"}); err != nil {
+		t.Fatalf("SetQuarantined: %v", err)
+	}
 	if err := pf.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -201,7 +204,7 @@ func TestStartUpdateClose(t *testing.T) {
 	// An interface that does not exist is a configuration error naming
 	// its line.
 	cfg, p = policy(t, testConfig+"xdp:\n  interfaces: [bwpf-nosuch]\n", "")
-	if _, _, err := Start(cfg, p, log); err == nil || !strings.Contains(err.Error(), "bw.yaml:") {
+	if _, _, err := Start(cfg, p, nil, log); err == nil || !strings.Contains(err.Error(), "bw.yaml:") {
 		t.Fatalf("missing interface: %v", err)
 	}
 }

@@ -62,6 +62,13 @@ type GTPConfig struct {
 	// Limiter, when set, applies the partners' rate_limit in user space
 	// (when no XDP pre-filter does): datagrams over the limit are dropped.
 	Limiter *ratelimit.Limiter
+	// Observe, when set, sees every message the relay judges, with its
+	// verdict (the audit log, the automatic quarantine). It runs on the
+	// message path and must not block.
+	Observe Observer
+	// Quarantined, when set, says whether a partner is isolated: its
+	// datagrams are dropped unread (counted in Stats.Quarantined).
+	Quarantined func(partner string) bool
 }
 
 // GTPStats counts what a GTP relay did. Fields are updated atomically.
@@ -79,6 +86,7 @@ type GTPStats struct {
 	RewriteFailures  atomic.Uint64 // endpoints of an address family the relay has no address for
 	Retransmissions  atomic.Uint64 // requests forwarded again under the same relay sequence number
 	RateLimited      atomic.Uint64 // datagrams dropped over their partner's rate_limit
+	Quarantined      atomic.Uint64 // datagrams dropped from quarantined partners
 }
 
 // GTPRelay is an inline GTP-C relay.
@@ -218,6 +226,10 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 	fromHome := sender != nil && sender.Home
 	now := time.Now()
 	v := &rd.msg
+	if q := r.cfg.Quarantined; q != nil && sender != nil && !sender.Home && q(sender.Name) {
+		r.Stats.Quarantined.Add(1)
+		return
+	}
 	if lim := r.cfg.Limiter; lim != nil && sender != nil && sender.RatePPS != 0 &&
 		lim.Take(src.Addr(), now, sender.RatePPS, sender.RateBurst) != 0 {
 		lim.Dropped.Add(1)
@@ -277,6 +289,9 @@ func (r *GTPRelay) datagram(rd *gtpReader, d []byte, src netip.AddrPort) {
 		}
 		dst, v.Dst = to, to
 		verdict := rd.judge.Judge(v)
+		if r.cfg.Observe != nil {
+			r.cfg.Observe(r.cfg.Name, v, verdict)
+		}
 		if verdict.Action != rules.Allow {
 			r.Stats.Blocked.Add(1)
 			r.block.record(v, &verdict)

@@ -91,6 +91,13 @@ type M3UAConfig struct {
 	// Limiter, when set, applies the partners' rate_limit in user space
 	// (when no XDP pre-filter does).
 	Limiter *ratelimit.Limiter
+	// Observe, when set, sees every message the relay judges, with its
+	// verdict (the audit log, the automatic quarantine). It runs on the
+	// message path and must not block.
+	Observe Observer
+	// Quarantined, when set, says whether a partner is isolated: its
+	// associations are refused (CloseQuarantined closes open ones).
+	Quarantined func(partner string) bool
 }
 
 // RejectMode is how an M3UA relay answers a rejected request.
@@ -268,7 +275,7 @@ func NewM3UARelay(cfg M3UAConfig, eng *engine.Engine, log *slog.Logger) *M3UARel
 	r := &M3UARelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}, ctx: ctx, cancel: cancel}
 	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "association", cfg.WriteTimeout,
 		func(c transport.Conn) *m3uaPair { return &m3uaPair{r: r, peer: &endpoint{conn: c}} })
-	r.limiter = cfg.Limiter
+	r.limiter, r.quarantined = cfg.Limiter, cfg.Quarantined
 	return r
 }
 

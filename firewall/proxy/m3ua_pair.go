@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -196,6 +197,9 @@ func (p *m3uaPair) handle(rd *m3uaReader, from, to *endpoint, m transport.Messag
 		st.DecodeErrors.Add(1)
 	}
 	verdict, invoke := p.judge(rd, from, to, now)
+	if p.r.cfg.Observe != nil {
+		p.r.cfg.Observe(p.r.cfg.Name, v, verdict)
+	}
 	held := -1
 	if rd.held.n > 0 {
 		rd.held.sweep(now.UnixNano())
@@ -295,3 +299,5 @@ func writeOnStream(to *endpoint, m transport.Message) error {
 	}
 	return to.write(m)
 }
+
+func (p *m3uaPair) peerAddr() netip.Addr { return p.peer.conn.RemoteAddr().Addr() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -155,6 +156,9 @@ func (p *pair) fromPeer(rd *reader, m transport.Message) error {
 	diameter.Decode(m.Data, v)
 	v.Time, v.Src, v.Dst = time.Now(), p.peer.conn.RemoteAddr(), p.r.cfg.Upstream.AddrPort()
 	verdict := rd.judge.Judge(v)
+	if p.r.cfg.Observe != nil {
+		p.r.cfg.Observe(p.r.cfg.Name, v, verdict)
+	}
 	switch verdict.Action {
 	case rules.Reject:
 		p.r.Stats.Blocked.Add(1)
@@ -364,6 +368,9 @@ func (p *pair) fromUpstream(rd *reader, up *endpoint, m transport.Message) {
 	diameter.Decode(m.Data, v)
 	v.Time, v.Src, v.Dst = time.Now(), up.conn.RemoteAddr(), p.peer.conn.RemoteAddr()
 	verdict := rd.judge.Judge(v)
+	if p.r.cfg.Observe != nil {
+		p.r.cfg.Observe(p.r.cfg.Name, v, verdict)
+	}
 	switch verdict.Action {
 	case rules.Reject:
 		p.r.Stats.Blocked.Add(1)
@@ -598,3 +605,5 @@ func (p *pair) closeBoth() {
 	}
 	p.peer.conn.Close()
 }
+
+func (p *pair) peerAddr() netip.Addr { return p.peer.conn.RemoteAddr().Addr() }

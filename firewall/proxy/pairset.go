@@ -23,6 +23,10 @@ type relayPair interface {
 	// checkStuck disconnects a side that has not taken a message for
 	// timeout nanoseconds.
 	checkStuck(now, timeout int64)
+	// peerAddr is the partner side's address; closeBoth takes the pair
+	// down (a quarantine).
+	peerAddr() netip.Addr
+	closeBoth()
 }
 
 // pairSet is what the connection-oriented relays share: a listener whose
@@ -39,6 +43,9 @@ type pairSet[P relayPair] struct {
 	// limiter rate-limits partners in user space (nil: unlimited, or the
 	// XDP pre-filter does it).
 	limiter *ratelimit.Limiter
+	// quarantined says whether a partner is isolated (nil: never): its
+	// peers are refused, and CloseQuarantined closes its pairs.
+	quarantined func(partner string) bool
 
 	ln       transport.Listener
 	mu       sync.Mutex
@@ -90,6 +97,30 @@ func (s *pairSet[P]) throttle(src netip.Addr) {
 	}
 }
 
+// CloseQuarantined closes the pairs of the partners quarantined now and
+// returns how many. The quarantine's change notification calls it, so
+// that a partner's associations go down as soon as it is isolated, and
+// reconnecting is refused at accept.
+func (s *pairSet[P]) CloseQuarantined() int {
+	if s.quarantined == nil {
+		return 0
+	}
+	net := s.eng.Policy().Net
+	var victims []P
+	s.mu.Lock()
+	for p := range s.pairs {
+		if m := net.SenderOf(p.peerAddr()); m != nil && !m.Home && s.quarantined(m.Name) {
+			victims = append(victims, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range victims {
+		s.log.Warn(s.peerNoun+" of a quarantined partner closed", "remote", p.peerAddr().String())
+		p.closeBoth()
+	}
+	return len(victims)
+}
+
 // start listens and serves in the background.
 func (s *pairSet[P]) start(listen transport.Address, opts transport.Options) (transport.Listener, error) {
 	ln, err := transport.Listen(listen, opts)
@@ -117,9 +148,16 @@ func (s *pairSet[P]) acceptLoop() {
 		}
 		// A peer nobody configured is refused before it costs an
 		// upstream connection: everything it sent would be SRC-UNKNOWN.
-		if s.eng.Policy().Net.SenderOf(c.RemoteAddr().Addr()) == nil {
+		sender := s.eng.Policy().Net.SenderOf(c.RemoteAddr().Addr())
+		if sender == nil {
 			s.refused.Add(1)
 			s.log.Warn("refused "+s.peerNoun+" from an unknown source", "remote", c.RemoteAddr().String())
+			c.Abort()
+			continue
+		}
+		if s.quarantined != nil && !sender.Home && s.quarantined(sender.Name) {
+			s.refused.Add(1)
+			s.log.Warn("refused "+s.peerNoun+" from a quarantined partner", "partner", sender.Name, "remote", c.RemoteAddr().String())
 			c.Abort()
 			continue
 		}

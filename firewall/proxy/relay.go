@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"breakwater/protocols/view"
 	"context"
 	"log/slog"
 	"net/netip"
@@ -30,7 +31,20 @@ type Config struct {
 	// Limiter, when set, applies the partners' rate_limit in user space
 	// (when no XDP pre-filter does).
 	Limiter *ratelimit.Limiter
+	// Observe, when set, sees every message the relay judges, with its
+	// verdict (the audit log, the automatic quarantine). It runs on the
+	// message path and must not block.
+	Observe Observer
+	// Quarantined, when set, says whether a partner is isolated: its
+	// connections are refused (CloseQuarantined closes open ones).
+	Quarantined func(partner string) bool
 }
+
+// Observer sees a judged message and its verdict; relay is the relay's
+// name. m is valid only during the call. The verdict comes by value: a
+// pointer handed to a function value would move every verdict to the
+// heap.
+type Observer func(relay string, m *view.Message, v engine.Verdict)
 
 // DiameterRelay accepts Diameter connections and relays them upstream
 // through the engine.
@@ -64,7 +78,7 @@ func NewDiameterRelay(cfg Config, eng *engine.Engine, log *slog.Logger) *Diamete
 	r := &DiameterRelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}}
 	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "connection", cfg.WriteTimeout,
 		func(c transport.Conn) *pair { return newPair(r, c) })
-	r.limiter = cfg.Limiter
+	r.limiter, r.quarantined = cfg.Limiter, cfg.Quarantined
 	return r
 }
 
