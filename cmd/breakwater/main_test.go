@@ -144,3 +144,24 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("bad config: exit %d %q", code, errOut)
 	}
 }
+
+// The example deployment (deploy/) is a valid configuration with a valid
+// rule file, and its systemd unit runs this command.
+func TestDeployExample(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"config", "check", "-c", "../../deploy/breakwater.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("config check: %d %s", code, errOut.String())
+	}
+	if code := run([]string{"rules", "check", "../../deploy/rules.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("rules check: %d %s", code, errOut.String())
+	}
+	unit, err := os.ReadFile("../../deploy/breakwater.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ExecStart=/usr/local/bin/breakwater run -c /etc/breakwater/breakwater.yaml", "ExecReload=/bin/kill -HUP $MAINPID"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("unit lacks %q", want)
+		}
+	}
+}
