@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"breakwater/firewall/admin"
+	"breakwater/firewall/audit"
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
 	"breakwater/firewall/prefilter"
 	"breakwater/firewall/proxy"
+	"breakwater/firewall/pseudonym"
 	"breakwater/firewall/quarantine"
 	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/reload"
@@ -88,6 +90,7 @@ type running struct {
 	limiter    *ratelimit.Limiter
 	prefilter  *prefilter.Prefilter // nil: not attached
 	quarantine *quarantine.Set
+	audit      *audit.Log // nil: no audit log
 	eng        *engine.Engine
 	reloads    reload.Stats
 	reloadMu   sync.Mutex
@@ -140,6 +143,14 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	qctx, qstop := context.WithCancel(context.Background())
 	defer qstop()
 	go qs.Run(qctx, quarantine.DefaultExpireEvery)
+	if cfg.Audit.Path != "" {
+		al, err := openAudit(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer al.Close()
+		rn.audit = al
+	}
 	observe := rn.observer()
 	// The XDP pre-filter when configured and possible; otherwise its
 	// checks stay in user space (unknown sources are refused by the
@@ -220,7 +231,8 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			}
 		}
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen.Value, Version: version, Engine: eng,
-			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api})
+			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api,
+			Audit: rn.audit, Quarantine: qs})
 		if startErr == nil {
 			if err := rn.admin.Start(); err != nil {
 				startErr = err
@@ -432,11 +444,32 @@ func m3uaConfig(cfg *config.Config, m config.M3UARelay) proxy.M3UAConfig {
 // observer is what the relays tell of every judged message: the
 // automatic quarantine counts a partner's blocked probes.
 func (rn *running) observer() proxy.Observer {
-	return func(_ string, _ *view.Message, v engine.Verdict) {
+	return func(relay string, m *view.Message, v engine.Verdict) {
 		if s := v.Sender; s != nil && !s.Home {
 			rn.quarantine.ObserveRule(s.Name, v.Rule, v.Action != rules.Allow)
 		}
+		if rn.audit.Wants(&v) {
+			rn.audit.Record(m, &v, relay)
+		}
 	}
+}
+
+// openAudit opens the audit log the configuration asks for.
+func openAudit(cfg *config.Config, log *slog.Logger) (*audit.Log, error) {
+	c := audit.Config{Path: cfg.AuditPath(), All: cfg.Audit.All, ClearIdentities: cfg.Audit.ClearIdentities,
+		MaxBytes: cfg.Audit.MaxBytes, Keep: cfg.Audit.Keep, QueueLen: cfg.Audit.Queue, Log: log}
+	if !c.ClearIdentities {
+		h, err := pseudonym.Load(cfg.PseudonymKeyPath())
+		if err != nil {
+			return nil, fmt.Errorf("%s: audit log: %w", cfg.Path, err)
+		}
+		c.Hasher = h
+	}
+	al, err := audit.Open(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: audit.path: %w", cfg.Path, err)
+	}
+	return al, nil
 }
 
 func quarantinedNames(qs *quarantine.Set) []string {

@@ -608,3 +608,57 @@ func TestQuarantine(t *testing.T) {
 		t.Fatalf("list after the probes %q", out)
 	}
 }
+
+// TestAuditLog: a blocked message becomes one JSON line in the audit log
+// with its subscriber pseudonymised (the clear IMSI is nowhere in the
+// file); an allowed one is not written (blocked-only by default).
+func TestAuditLog(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
+	dir := filepath.Dir(cfg)
+	os.WriteFile(filepath.Join(dir, "pseudonym.key"), []byte("0123456789abcdef0123456789abcdef\n"), 0o600)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(data, []byte("privacy:\n  pseudonym_key_file: pseudonym.key\naudit:\n  path: audit.jsonl\n")...), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	rn, done := startServe(t, ctx, cfg, nil)
+	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b diameter.Builder
+	mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second)
+	const imsi = "310260000000001"
+	if _, err := mme.Do(mme.S6a(&b, diameter.CmdUpdateLocation, imsi, hssID.Realm, "23415"), 0, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mme.Do(mme.S6a(&b, diameter.CmdInsertSubscriberData, imsi, hssID.Realm, ""), 0, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // Close drains the audit queue
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), imsi) {
+		t.Fatal("the clear IMSI is in the audit log")
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d audit lines, want the IDR's only:\n%s", len(lines), raw)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["op"] != "IDR" || rec["rule"] != "DIA-C2-IDR-LOCATION" || rec["partner"] != "uk" || rec["verdict"] != "reject" ||
+		len(fmt.Sprint(rec["imsi_pseudonym"])) != 16 || rec["relay"] != "uk-dea" {
+		t.Fatalf("audit record %v", rec)
+	}
+}

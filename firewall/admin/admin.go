@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"time"
 
+	"breakwater/firewall/audit"
 	"breakwater/firewall/engine"
 	"breakwater/firewall/proxy"
+	"breakwater/firewall/quarantine"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,6 +46,9 @@ type Options struct {
 	Prefilter Prefilter
 	// API, when set, serves the admin API under /api/v1 (JSON).
 	API *API
+	// Audit and Quarantine are reported in /metrics when set.
+	Audit      *audit.Log
+	Quarantine *quarantine.Set
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -58,6 +63,7 @@ func New(o Options) *Server {
 		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
 		prefilterCollector{o.Prefilter},
 		opsCollector{o.Engine, o.API},
+		auditQuarantineCollector{o.Audit, o.Quarantine},
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"breakwater/firewall/audit"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/quarantine"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,5 +33,51 @@ func (c opsCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.api != nil && c.api.Reloads != nil {
 		counter(ch, reloads, c.api.Reloads.OK.Load(), "ok")
 		counter(ch, reloads, c.api.Reloads.Failed.Load(), "failed")
+	}
+}
+
+var (
+	auditRecords    = desc("audit_records_total", "Audit records: written, dropped (queue full: the message path never waits) or lost (taken but not written: disk full, rotation failure).", "result")
+	auditErrors     = desc("audit_write_errors_total", "Failed writes, opens and rotations of the audit log.")
+	auditRotations  = desc("audit_rotations_total", "Audit log rotations.")
+	auditQueue      = desc("audit_queue_depth", "Audit records waiting to be written.")
+	quarantinedNow  = desc("quarantined_partners", "Partners quarantined now.")
+	quarantineCount = desc("quarantine_changes_total", "Quarantines begun (manual, automatic) and ended (lifted, expired).", "kind")
+	partnerQuar     = desc("partner_quarantined", "1 for each quarantined partner.", "partner")
+)
+
+// auditQuarantineCollector reports the audit log's and the quarantine's
+// counters.
+type auditQuarantineCollector struct {
+	audit      *audit.Log
+	quarantine *quarantine.Set
+}
+
+func (c auditQuarantineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{auditRecords, auditErrors, auditRotations, auditQueue, quarantinedNow, quarantineCount, partnerQuar} {
+		ch <- d
+	}
+}
+
+func (c auditQuarantineCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.audit != nil {
+		st := c.audit.Stats()
+		counter(ch, auditRecords, st.Written, "written")
+		counter(ch, auditRecords, st.Dropped, "dropped")
+		counter(ch, auditRecords, st.Lost, "lost")
+		counter(ch, auditErrors, st.WriteErrors)
+		counter(ch, auditRotations, st.Rotations)
+		gauge(ch, auditQueue, int64(st.QueueDepth))
+	}
+	if q := c.quarantine; q != nil {
+		gauge(ch, quarantinedNow, int64(q.Active()))
+		st := q.Stats()
+		counter(ch, quarantineCount, st.Manual, "manual")
+		counter(ch, quarantineCount, st.Automatic, "automatic")
+		counter(ch, quarantineCount, st.Lifted, "lifted")
+		counter(ch, quarantineCount, st.Expired, "expired")
+		for _, e := range q.List() {
+			gauge(ch, partnerQuar, 1, e.Partner)
+		}
 	}
 }
