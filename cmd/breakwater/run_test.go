@@ -662,3 +662,96 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("audit record %v", rec)
 	}
 }
+
+// TestReloadUnderLoad: while a partner sends requests without pause, the
+// rule file is rewritten 40 times (valid and invalid, by file change and
+// by signal). Every request is answered (nothing lost, no connection
+// dropped) and judged by a policy in force: ULRs are allowed or refused
+// by the rule file's LAB-NO-ULR (5420), never anything else; the IDR
+// probes are always refused by the baseline (5012).
+func TestReloadUnderLoad(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(data, []byte("rules: rules.yaml\n")...), 0o644)
+	rulesPath := filepath.Join(filepath.Dir(cfg), "rules.yaml")
+	variants := []string{
+		"rules: []\n",
+		"rules:\n  - id: LAB-NO-ULR\n    match: 'op == \"ULR\"'\n    action: reject\n    result_code: 5420\n",
+		"rules:\n  - id: BROKEN\n    match: 'op ==='\n    action: reject\n",
+	}
+	os.WriteFile(rulesPath, []byte(variants[0]), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reload := make(chan os.Signal, 1)
+	rn, _ := startServe(t, ctx, cfg, reload)
+	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b diameter.Builder
+	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rewrites := make(chan struct{})
+	go func() {
+		defer close(rewrites)
+		for i := range 40 {
+			tmp := rulesPath + ".tmp"
+			os.WriteFile(tmp, []byte(variants[i%3]), 0o644)
+			os.Rename(tmp, rulesPath) // as editors save
+			if i%4 == 0 {
+				select {
+				case reload <- syscall.SIGHUP:
+				default:
+				}
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	}()
+	sent, ulrRefused := 0, 0
+	deadline := time.Now().Add(20 * time.Second) // a bound, not an expectation
+	for done := false; !done && time.Now().Before(deadline); {
+		select {
+		case <-rewrites:
+			done = true
+		default:
+		}
+		code, want := diameter.CmdUpdateLocation, []uint32{2001, 5420}
+		if sent%2 == 1 {
+			code, want = diameter.CmdInsertSubscriberData, []uint32{5012}
+		}
+		plmn := "23415"
+		if code == diameter.CmdInsertSubscriberData {
+			plmn = ""
+		}
+		ans, err := mme.Do(mme.S6a(&b, code, "310260000000001", hssID.Realm, plmn), 0, 3*time.Second)
+		if err != nil {
+			t.Fatalf("request %d lost: %v", sent, err)
+		}
+		rc := diampeer.ResultCode(ans)
+		if rc != want[0] && (len(want) == 1 || rc != want[1]) {
+			t.Fatalf("request %d (command %d) answered %d, want one of %v", sent, code, rc, want)
+		}
+		if rc == 5420 {
+			ulrRefused++
+		}
+		sent++
+	}
+	if rn.reloads.OK.Load() < 5 || rn.reloads.Failed.Load() < 3 {
+		t.Errorf("reloads ok %d failed %d: the rewrites did not reach the running instance", rn.reloads.OK.Load(), rn.reloads.Failed.Load())
+	}
+	select {
+	case <-mme.Closed():
+		t.Fatal("a reload closed the partner's connection")
+	default:
+	}
+	if ulrRefused == 0 {
+		t.Error("no ULR was refused: LAB-NO-ULR was never in force")
+	}
+	t.Logf("%d requests answered across %d reloads (%d refused), %d ULRs refused by LAB-NO-ULR", sent, rn.reloads.OK.Load(), rn.reloads.Failed.Load(), ulrRefused)
+}
