@@ -18,6 +18,7 @@ import (
 	"breakwater/firewall/audit"
 	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/partnerstats"
 	"breakwater/firewall/prefilter"
 	"breakwater/firewall/proxy"
 	"breakwater/firewall/pseudonym"
@@ -91,6 +92,7 @@ type running struct {
 	prefilter  *prefilter.Prefilter // nil: not attached
 	quarantine *quarantine.Set
 	audit      *audit.Log // nil: no audit log
+	partners   *partnerstats.Stats
 	eng        *engine.Engine
 	reloads    reload.Stats
 	reloadMu   sync.Mutex
@@ -130,7 +132,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		return fmt.Errorf("%s: no relays configured: add a diameter:, gtp: or m3ua: section (see README, \"Running inline\")", cfg.Path)
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
-	rn := &running{eng: eng}
+	rn := &running{eng: eng, partners: partnerstats.New()}
 	// Partner quarantine: kept across restarts, applied by the relays
 	// (and by the XDP pre-filter when it runs).
 	qs, err := quarantine.New(quarantine.Config{StateFile: cfg.QuarantineStatePath(), Threshold: cfg.Quarantine.Threshold,
@@ -232,7 +234,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen.Value, Version: version, Engine: eng,
 			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api,
-			Audit: rn.audit, Quarantine: qs})
+			Audit: rn.audit, Quarantine: qs, Partners: rn.partners})
 		if startErr == nil {
 			if err := rn.admin.Start(); err != nil {
 				startErr = err
@@ -445,9 +447,14 @@ func m3uaConfig(cfg *config.Config, m config.M3UARelay) proxy.M3UAConfig {
 // automatic quarantine counts a partner's blocked probes.
 func (rn *running) observer() proxy.Observer {
 	return func(relay string, m *view.Message, v engine.Verdict) {
-		if s := v.Sender; s != nil && !s.Home {
-			rn.quarantine.ObserveRule(s.Name, v.Rule, v.Action != rules.Allow)
+		sender := "unknown"
+		if s := v.Sender; s != nil {
+			sender = s.Name
+			if !s.Home {
+				rn.quarantine.ObserveRule(s.Name, v.Rule, v.Action != rules.Allow)
+			}
 		}
+		rn.partners.Count(sender, m.Protocol, m.Code, m.Op, v.Action)
 		if rn.audit.Wants(&v) {
 			rn.audit.Record(m, &v, relay)
 		}

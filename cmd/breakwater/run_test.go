@@ -117,6 +117,8 @@ func TestServeRelaysAndReports(t *testing.T) {
 				`breakwater_messages_total{direction="inbound",protocol="diameter",verdict="allow"} 2`,
 				`breakwater_diameter_local_answers_total{reason="rejected",relay="uk-dea"} 1`,
 				`breakwater_diameter_connection_pairs{relay="uk-dea"} 1`,
+				`breakwater_partner_messages_total{op="IDR",partner="uk",protocol="diameter",verdict="reject"} 1`,
+				`breakwater_partner_messages_total{op="ULR",partner="uk",protocol="diameter",verdict="allow"} 1`,
 				`breakwater_policy_info{version="gsma-baseline-1+cfg.`,
 			} {
 				if !strings.Contains(string(body), m) {

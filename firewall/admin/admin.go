@@ -15,6 +15,7 @@ import (
 
 	"breakwater/firewall/audit"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/partnerstats"
 	"breakwater/firewall/proxy"
 	"breakwater/firewall/quarantine"
 
@@ -49,6 +50,8 @@ type Options struct {
 	// Audit and Quarantine are reported in /metrics when set.
 	Audit      *audit.Log
 	Quarantine *quarantine.Set
+	// Partners counts messages per partner, protocol, operation and verdict.
+	Partners *partnerstats.Stats
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -63,7 +66,7 @@ func New(o Options) *Server {
 		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
 		prefilterCollector{o.Prefilter},
 		opsCollector{o.Engine, o.API},
-		auditQuarantineCollector{o.Audit, o.Quarantine},
+		auditQuarantineCollector{o.Audit, o.Quarantine, o.Partners},
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

@@ -3,6 +3,7 @@ package admin
 import (
 	"breakwater/firewall/audit"
 	"breakwater/firewall/engine"
+	"breakwater/firewall/partnerstats"
 	"breakwater/firewall/quarantine"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,7 @@ var (
 	quarantinedNow  = desc("quarantined_partners", "Partners quarantined now.")
 	quarantineCount = desc("quarantine_changes_total", "Quarantines begun (manual, automatic) and ended (lifted, expired).", "kind")
 	partnerQuar     = desc("partner_quarantined", "1 for each quarantined partner.", "partner")
+	partnerMsgs     = desc("partner_messages_total", "Messages judged by the relays, per sending partner (home, unknown), protocol, operation and verdict.", "partner", "protocol", "op", "verdict")
 )
 
 // auditQuarantineCollector reports the audit log's and the quarantine's
@@ -51,10 +53,11 @@ var (
 type auditQuarantineCollector struct {
 	audit      *audit.Log
 	quarantine *quarantine.Set
+	partners   *partnerstats.Stats
 }
 
 func (c auditQuarantineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{auditRecords, auditErrors, auditRotations, auditQueue, quarantinedNow, quarantineCount, partnerQuar} {
+	for _, d := range []*prometheus.Desc{auditRecords, auditErrors, auditRotations, auditQueue, quarantinedNow, quarantineCount, partnerQuar, partnerMsgs} {
 		ch <- d
 	}
 }
@@ -68,6 +71,11 @@ func (c auditQuarantineCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, auditErrors, st.WriteErrors)
 		counter(ch, auditRotations, st.Rotations)
 		gauge(ch, auditQueue, int64(st.QueueDepth))
+	}
+	if c.partners != nil {
+		for _, x := range c.partners.Snapshot() {
+			counter(ch, partnerMsgs, x.Count, x.Partner, x.Protocol, x.Op, x.Verdict)
+		}
 	}
 	if q := c.quarantine; q != nil {
 		gauge(ch, quarantinedNow, int64(q.Active()))

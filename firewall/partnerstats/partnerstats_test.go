@@ -1,0 +1,91 @@
+package partnerstats
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"breakwater/firewall/rules"
+	"breakwater/protocols/view"
+)
+
+func TestCountAndSnapshot(t *testing.T) {
+	s := New()
+	uk, de := "uk", "de"
+	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
+	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
+	s.Count(uk, view.Diameter, 319, "IDR", rules.Reject)
+	s.Count(de, view.MAP, 200, "", rules.Drop)
+	s.Count(de, view.MAP, 71, "x", rules.Log) // not a verdict: ignored
+	// A reload gives partners new name strings: the same series.
+	uk2 := string([]byte("uk"))
+	s.Count(uk2, view.Diameter, 316, "ULR", rules.Allow)
+	got := fmt.Sprint(s.Snapshot())
+	want := "[{de map unknown drop 1} {uk diameter IDR reject 1} {uk diameter ULR allow 3}]"
+	if got != want {
+		t.Fatalf("snapshot %s, want %s", got, want)
+	}
+}
+
+func TestConcurrentAndBounded(t *testing.T) {
+	s := New()
+	var wg sync.WaitGroup
+	partners := []string{"p0", "p1"}
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				s.Count(partners[g%2], view.GTPv2C, uint32(i%7), fmt.Sprint("op", i%7), rules.Allow)
+			}
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for _, x := range s.Snapshot() {
+		total += x.Count
+	}
+	if total != 8*3000 || len(s.Snapshot()) != 14 {
+		t.Fatalf("total %d over %d series", total, len(s.Snapshot()))
+	}
+	// A flood of distinct operation names cannot grow the table past
+	// MaxSeries: the rest lands in "other".
+	s.limit = 64
+	attacker := "attacker"
+	for i := range 200 {
+		s.Count(attacker, view.Diameter, uint32(1000+i), "op", rules.Drop)
+	}
+	if s.n > s.limit+1 {
+		t.Fatalf("%d series", s.n)
+	}
+	other := uint64(0)
+	for _, x := range s.Snapshot() {
+		if x.Op == "other" {
+			other += x.Count
+		}
+	}
+	if other < 100 {
+		t.Fatalf("%d messages under other", other)
+	}
+}
+
+func TestCountAllocatesNothing(t *testing.T) {
+	s := New()
+	uk := "uk"
+	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
+	if n := testing.AllocsPerRun(1000, func() { s.Count(uk, view.Diameter, 316, "ULR", rules.Reject) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
+
+func BenchmarkCount(b *testing.B) {
+	s := New()
+	names := make([]string, 50)
+	for i := range names {
+		names[i] = fmt.Sprint("p", i)
+		s.Count(names[i], view.Diameter, 316, "ULR", rules.Allow)
+	}
+	for b.Loop() {
+		s.Count(names[7], view.Diameter, 316, "ULR", rules.Allow)
+	}
+}
