@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -156,6 +157,12 @@ func Load(path string, baseline []*Rule) (*Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading rule file: %w", err)
+	}
+	// An empty file is refused: an editor saving in place truncates
+	// before it writes, and a reload caught in between must not put a
+	// policy without the operator's rules in force.
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s:1: the rule file is empty (a save in progress?); for no rules of your own write `rules: []`", path)
 	}
 	return Parse(path, data, baseline)
 }

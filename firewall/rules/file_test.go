@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,5 +127,19 @@ rules:
 	g := &view.Message{Protocol: view.GTPv2C, Op: "IDR"}
 	if res := s.Evaluate(&Context{Msg: g}); res.Rule != DefaultRule || res.NLog != 1 {
 		t.Fatalf("GTP: %s", res.Rule.ID)
+	}
+}
+
+// An empty rule file is refused (an editor's save caught between the
+// truncation and the write must not drop the operator's rules).
+func TestLoadRefusesEmptyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(p, []byte("  \n"), 0o644)
+	if _, err := Load(p, testBaseline()); err == nil || !strings.Contains(err.Error(), "rules: []") {
+		t.Fatalf("empty rule file: %v", err)
+	}
+	os.WriteFile(p, []byte("rules: []\n"), 0o644)
+	if _, err := Load(p, testBaseline()); err != nil {
+		t.Fatalf("rules: []: %v", err)
 	}
 }
