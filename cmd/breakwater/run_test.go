@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -764,4 +765,46 @@ func ruleCode(eng *engine.Engine, id string) uint32 {
 		return r.ResultCode
 	}
 	return 0
+}
+
+// TestLiveReplay: `replay --to` sends the crafted Diameter capture's
+// partner requests to a running instance from a partner address; every
+// request is answered, some relayed to the home HSS (2001), some refused
+// by Breakwater.
+func TestLiveReplay(t *testing.T) {
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hss.Close()
+	relayPort := freePort(t)
+	cfg := writeInlineConfig(t, hss.Addr().String(), relayPort, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startServe(t, ctx, cfg, nil)
+	var out, errOut bytes.Buffer
+	code := run([]string{"replay", "--to", fmt.Sprintf("tcp://127.0.0.1:%d", relayPort), "--from", "127.0.0.2", "--wait", "300ms",
+		"-c", "../../testvectors/config.yaml", "../../testvectors/diameter/scenarios.pcap"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("live replay: exit %d: %s\n%s", code, errOut.String(), out.String())
+	}
+	var sent, answered, skipped int
+	if _, err := fmt.Sscanf(out.String(), "sent %d requests to tcp://127.0.0.1:%d: %d answered", &sent, new(int), &answered); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	fmt.Sscanf(out.String()[strings.Index(out.String(), "(")+1:], "%d requests from home", &skipped)
+	// Dropped requests get no answer (silence is the verdict), and the
+	// capture's deliberately malformed messages end the connection.
+	if sent < 40 || answered < sent/2 || skipped == 0 {
+		t.Fatalf("sent %d, answered %d, skipped %d:\n%s", sent, answered, skipped, out.String())
+	}
+	for _, want := range []string{"2001×", "ULR", "IDR"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !regexp.MustCompile(`\b5\d\d\d×`).MatchString(out.String()) {
+		t.Errorf("no request refused:\n%s", out.String())
+	}
+	t.Log(out.String())
 }
