@@ -93,6 +93,7 @@ type running struct {
 	quarantine *quarantine.Set
 	audit      *audit.Log // nil: no audit log
 	partners   *partnerstats.Stats
+	latency    *partnerstats.Latencies
 	eng        *engine.Engine
 	reloads    reload.Stats
 	reloadMu   sync.Mutex
@@ -132,7 +133,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		return fmt.Errorf("%s: no relays configured: add a diameter:, gtp: or m3ua: section (see README, \"Running inline\")", cfg.Path)
 	}
 	eng := engine.New(policy, engine.NewMemoryState(cfg))
-	rn := &running{eng: eng, partners: partnerstats.New()}
+	rn := &running{eng: eng, partners: partnerstats.New(), latency: partnerstats.NewLatencies()}
 	// Partner quarantine: kept across restarts, applied by the relays
 	// (and by the XDP pre-filter when it runs).
 	qs, err := quarantine.New(quarantine.Config{StateFile: cfg.QuarantineStatePath(), Threshold: cfg.Quarantine.Threshold,
@@ -234,7 +235,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen.Value, Version: version, Engine: eng,
 			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api,
-			Audit: rn.audit, Quarantine: qs, Partners: rn.partners})
+			Audit: rn.audit, Quarantine: qs, Partners: rn.partners, Latency: rn.latency})
 		if startErr == nil {
 			if err := rn.admin.Start(); err != nil {
 				startErr = err
@@ -455,6 +456,7 @@ func (rn *running) observer() proxy.Observer {
 			}
 		}
 		rn.partners.Count(sender, m.Protocol, m.Code, m.Op, v.Action)
+		rn.latency.Observe(sender, time.Since(m.Time)) // the relays stamp arrival
 		if rn.audit.Wants(&v) {
 			rn.audit.Record(m, &v, relay)
 		}

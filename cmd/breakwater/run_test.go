@@ -121,6 +121,7 @@ func TestServeRelaysAndReports(t *testing.T) {
 				`breakwater_diameter_connection_pairs{relay="uk-dea"} 1`,
 				`breakwater_partner_messages_total{op="IDR",partner="uk",protocol="diameter",verdict="reject"} 1`,
 				`breakwater_partner_messages_total{op="ULR",partner="uk",protocol="diameter",verdict="allow"} 1`,
+				`breakwater_partner_processing_seconds_count{partner="uk"} 3`,
 				`breakwater_policy_info{version="gsma-baseline-1+cfg.`,
 			} {
 				if !strings.Contains(string(body), m) {

@@ -52,6 +52,8 @@ type Options struct {
 	Quarantine *quarantine.Set
 	// Partners counts messages per partner, protocol, operation and verdict.
 	Partners *partnerstats.Stats
+	// Latency holds per-partner processing-time histograms.
+	Latency *partnerstats.Latencies
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -66,7 +68,7 @@ func New(o Options) *Server {
 		newCollector(o.Version, o.Engine, o.Relays, o.GTPRelays, o.M3UARelays),
 		prefilterCollector{o.Prefilter},
 		opsCollector{o.Engine, o.API},
-		auditQuarantineCollector{o.Audit, o.Quarantine, o.Partners},
+		auditQuarantineCollector{o.Audit, o.Quarantine, o.Partners, o.Latency},
 	)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}

@@ -45,6 +45,7 @@ var (
 	quarantinedNow  = desc("quarantined_partners", "Partners quarantined now.")
 	quarantineCount = desc("quarantine_changes_total", "Quarantines begun (manual, automatic) and ended (lifted, expired).", "kind")
 	partnerQuar     = desc("partner_quarantined", "1 for each quarantined partner.", "partner")
+	partnerLatency  = desc("partner_processing_seconds", "Time from a message's arrival to its verdict (what Breakwater adds before relaying or refusing it), per sending partner.", "partner")
 	partnerMsgs     = desc("partner_messages_total", "Messages judged by the relays, per sending partner (home, unknown), protocol, operation and verdict.", "partner", "protocol", "op", "verdict")
 )
 
@@ -54,10 +55,11 @@ type auditQuarantineCollector struct {
 	audit      *audit.Log
 	quarantine *quarantine.Set
 	partners   *partnerstats.Stats
+	latency    *partnerstats.Latencies
 }
 
 func (c auditQuarantineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{auditRecords, auditErrors, auditRotations, auditQueue, quarantinedNow, quarantineCount, partnerQuar, partnerMsgs} {
+	for _, d := range []*prometheus.Desc{auditRecords, auditErrors, auditRotations, auditQueue, quarantinedNow, quarantineCount, partnerQuar, partnerMsgs, partnerLatency} {
 		ch <- d
 	}
 }
@@ -71,6 +73,11 @@ func (c auditQuarantineCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, auditErrors, st.WriteErrors)
 		counter(ch, auditRotations, st.Rotations)
 		gauge(ch, auditQueue, int64(st.QueueDepth))
+	}
+	if c.latency != nil {
+		for _, h := range c.latency.Snapshot() {
+			ch <- prometheus.MustNewConstHistogram(partnerLatency, h.Count, h.Sum, h.Buckets, h.Partner)
+		}
 	}
 	if c.partners != nil {
 		for _, x := range c.partners.Snapshot() {

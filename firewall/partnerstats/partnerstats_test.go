@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"breakwater/firewall/rules"
 	"breakwater/protocols/view"
@@ -87,5 +88,28 @@ func BenchmarkCount(b *testing.B) {
 	}
 	for b.Loop() {
 		s.Count(names[7], view.Diameter, 316, "ULR", rules.Allow)
+	}
+}
+
+func TestLatencies(t *testing.T) {
+	l := NewLatencies()
+	uk := "uk"
+	l.Observe(uk, 3*time.Microsecond)
+	l.Observe(uk, 40*time.Microsecond)
+	l.Observe(uk, time.Second) // beyond the last bound: +Inf only
+	l.Observe(string([]byte("uk")), time.Microsecond)
+	s := l.Snapshot()
+	if len(s) != 1 || s[0].Partner != "uk" || s[0].Count != 4 {
+		t.Fatalf("%+v", s)
+	}
+	h := s[0]
+	if h.Buckets[2e-6] != 1 || h.Buckets[5e-6] != 2 || h.Buckets[50e-6] != 3 || h.Buckets[0.1] != 3 {
+		t.Fatalf("buckets %v", h.Buckets)
+	}
+	if h.Sum < 1.0000 || h.Sum > 1.0001 {
+		t.Fatalf("sum %v", h.Sum)
+	}
+	if n := testing.AllocsPerRun(1000, func() { l.Observe(uk, 7*time.Microsecond) }); n != 0 {
+		t.Fatalf("%v allocations", n)
 	}
 }
