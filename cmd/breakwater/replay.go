@@ -20,7 +20,7 @@ import (
 )
 
 func runReplay(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", "replay -c CONFIG [--format table|jsonl|none] [--rules FILE] [--reveal] CAPTURE...\n       breakwater replay --to URL [--from ADDR] [--pace] [--wait 3s] [-c CONFIG] CAPTURE...", stderr)
+	fs := newFlagSet("replay", "replay -c CONFIG [--format table|jsonl|none] [--rules FILE] [--reveal] CAPTURE...\n       breakwater replay --to URL [--from ADDR] [--pace] [--wait 3s] [--m3ua] [-c CONFIG] CAPTURE...", stderr)
 	cfgPath := fs.String("c", "", "configuration `file` (required)")
 	format := fs.String("format", "table", "output: table (people), jsonl (one JSON object per message) or none (summary only)")
 	rulesPath := fs.String("rules", "", "rule `file` to use instead of the configuration's")
@@ -30,12 +30,13 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	from := fs.String("from", "", "live replay: local source `address`(es, '/'-separated for SCTP), a configured partner's")
 	pace := fs.Bool("pace", false, "live replay: keep the capture's timing")
 	wait := fs.Duration("wait", 3*time.Second, "live replay: how long each request waits for its answer")
+	m3uaMode := fs.Bool("m3ua", false, "live replay: send the capture's M3UA (SS7) messages, as an ASP, to a tcp:// or sctp:// target (implied by port 2905)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if *to != "" {
-		return runLiveReplay(*to, *from, *pace, *wait, *cfgPath, files, stdout)
+		return runLiveReplay(*to, *from, *pace, *m3uaMode, *wait, *cfgPath, files, stdout)
 	}
 	if *cfgPath == "" {
 		return usageError{"-c CONFIG is required"}
@@ -90,7 +91,7 @@ func isTerminal(w io.Writer) bool {
 // runLiveReplay is `replay --to`: the capture's requests sent to a running
 // instance. With -c, requests from the home network's addresses are
 // skipped (they are the other side's).
-func runLiveReplay(to, from string, pace bool, wait time.Duration, cfgPath string, files []string, stdout io.Writer) error {
+func runLiveReplay(to, from string, pace, m3uaMode bool, wait time.Duration, cfgPath string, files []string, stdout io.Writer) error {
 	if len(files) == 0 {
 		return usageError{"name at least one capture file"}
 	}
@@ -98,7 +99,7 @@ func runLiveReplay(to, from string, pace bool, wait time.Duration, cfgPath strin
 	if err != nil {
 		return usageError{"--to: " + err.Error()}
 	}
-	opts := replay.LiveOptions{To: addr, Pace: pace, Wait: wait, Out: stdout}
+	opts := replay.LiveOptions{To: addr, Pace: pace, Wait: wait, Out: stdout, M3UA: m3uaMode}
 	if from != "" {
 		for _, s := range strings.Split(from, "/") {
 			a, err := netip.ParseAddr(s)

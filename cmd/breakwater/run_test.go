@@ -809,3 +809,68 @@ func TestLiveReplay(t *testing.T) {
 	}
 	t.Log(out.String())
 }
+
+// TestLiveReplayM3UA: `replay --to --m3ua` brings an ASP up and active
+// through the M3UA relay and sends the crafted SS7 capture's partner
+// messages; the category 1 probes come back as TC-ABORTs from
+// Breakwater.
+func TestLiveReplayM3UA(t *testing.T) {
+	home, err := transport.Listen(transport.Address{Kind: transport.TCP, IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+		transport.Options{Framer: proxy.M3UAFramer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer home.Close()
+	go func() { // the home STP acknowledges ASP Up and ASP Active
+		for {
+			c, err := home.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var b m3ua.Builder
+				buf := make([]byte, 0, 1<<16)
+				for {
+					m, err := c.ReadMessage(buf)
+					if err != nil {
+						return
+					}
+					switch h, _ := m3ua.ParseHeader(m.Data); h.Kind() {
+					case m3ua.KindASPUP:
+						c.WriteMessage(transport.Message{Data: b.AspUpAck(m3ua.Opt32{}, nil)})
+					case m3ua.KindASPAC:
+						c.WriteMessage(transport.Message{Data: b.AspActiveAck(m3ua.Some(2), nil, nil)})
+					}
+				}
+			}()
+		}
+	}()
+	cfg := filepath.Join(t.TempDir(), "breakwater.yaml")
+	// The crafted capture's partners: the test vectors' configuration,
+	// with this relay.
+	vec, err := os.ReadFile("../../testvectors/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(vec), "addresses: [192.0.2.0/24]", `addresses: [192.0.2.0/24, "127.0.0.2/32"]`, 1)
+	conf += fmt.Sprintf("m3ua:\n  - name: stp\n    listen: tcp://127.0.0.1:0\n    upstream: %s\n    reject_with: tcap-abort\n", home.Addr().String())
+	os.WriteFile(cfg, []byte(conf), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rn, _ := startServe(t, ctx, cfg, nil)
+	var out, errOut bytes.Buffer
+	code := run([]string{"replay", "--to", rn.m3ua[0].Addr().String(), "--m3ua", "--from", "127.0.0.2", "--wait", "200ms",
+		"-c", cfg, "../../testvectors/map/scenarios.pcap"}, &out, &errOut)
+	if code != 0 {
+		st := &rn.m3ua[0].Stats
+		t.Fatalf("live replay: exit %d: %s\n%s\naccepted %d refused %d upstream failures %d", code, errOut.String(), out.String(),
+			st.Accepted.Load(), st.Refused.Load(), st.UpstreamFailures.Load())
+	}
+	var sent int
+	fmt.Sscanf(out.String(), "sent %d requests", &sent)
+	if sent < 30 || !strings.Contains(out.String(), "Abort×") || !strings.Contains(out.String(), "anyTimeInterrogation") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	t.Log(out.String())
+}

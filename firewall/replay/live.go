@@ -28,7 +28,9 @@ import (
 // lab can test a deployed instance with real traffic. Diameter goes over
 // the target's transport (tcp:// or sctp://) on one connection that makes
 // its own capabilities exchange in the first request's Origin-Host/Realm
-// (the capture's CER, DWR and DPR are not sent), GTP-C over udp://. Requests from the home network's
+// (the capture's CER, DWR and DPR are not sent), M3UA DATA (SS7 MAP) over
+// tcp:// or sctp:// as an ASP brought up and active first, GTP-C over
+// udp://. Requests from the home network's
 // addresses (when a network is given) are not sent: they are the other
 // side's.
 
@@ -41,6 +43,9 @@ type LiveOptions struct {
 	Home  *network.Network  // when set, requests sent from home addresses are skipped
 	Out   io.Writer         // the report
 	Limit int               // send at most this many requests (0: all)
+	// M3UA sends the capture's M3UA DATA messages (SS7) instead of
+	// Diameter over a tcp:// or sctp:// target.
+	M3UA bool
 }
 
 // LiveResult counts one operation's requests and answers.
@@ -48,7 +53,7 @@ type LiveResult struct {
 	Op       string
 	Sent     int
 	Answered int
-	Results  map[uint32]int // Result-Code / Experimental-Result-Code / GTP cause → count
+	Results  map[string]int // Result-Code, GTP cause, or the TCAP answer ("End", "ReturnError 21", "Abort", "UDTS") → count
 }
 
 // LiveSummary is what a live replay did.
@@ -60,10 +65,10 @@ type LiveSummary struct {
 	Ops         map[string]*LiveResult
 }
 
-func (s *LiveSummary) add(op string, rc uint32, answered bool) {
+func (s *LiveSummary) add(op string, rc string, answered bool) {
 	r := s.Ops[op]
 	if r == nil {
-		r = &LiveResult{Op: op, Results: map[uint32]int{}}
+		r = &LiveResult{Op: op, Results: map[string]int{}}
 		s.Ops[op] = r
 	}
 	r.Sent++
@@ -101,11 +106,15 @@ func Live(ctx context.Context, path string, opts LiveOptions) (*LiveSummary, err
 	var send sender
 	switch opts.To.Kind {
 	case transport.TCP, transport.SCTP:
-		send = &diameterSender{opts: &opts}
+		if opts.M3UA || opts.To.Port == PortM3UA {
+			send = &m3uaSender{opts: &opts}
+		} else {
+			send = &diameterSender{opts: &opts}
+		}
 	case transport.UDP:
 		send = &gtpSender{opts: &opts}
 	default:
-		return nil, fmt.Errorf("--to %s: use tcp:// or sctp:// (Diameter) or udp:// (GTP-C)", opts.To)
+		return nil, fmt.Errorf("--to %s: use tcp:// or sctp:// (Diameter, or M3UA on port 2905 or with --m3ua) or udp:// (GTP-C)", opts.To)
 	}
 	defer send.close()
 	sum := &LiveSummary{Ops: map[string]*LiveResult{}}
@@ -178,14 +187,14 @@ func (s *LiveSummary) report(w io.Writer, to transport.Address) {
 	sort.Slice(ops, func(i, j int) bool { return ops[i].Op < ops[j].Op })
 	fmt.Fprintf(w, "%-28s %6s %8s  %s\n", "operation", "sent", "answered", "results")
 	for _, r := range ops {
-		codes := make([]uint32, 0, len(r.Results))
+		codes := make([]string, 0, len(r.Results))
 		for c := range r.Results {
 			codes = append(codes, c)
 		}
-		sort.Slice(codes, func(i, j int) bool { return codes[i] < codes[j] })
+		sort.Strings(codes)
 		var parts []string
 		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%d×%d", c, r.Results[c]))
+			parts = append(parts, fmt.Sprintf("%s×%d", c, r.Results[c]))
 		}
 		fmt.Fprintf(w, "%-28s %6d %8d  %s\n", r.Op, r.Sent, r.Answered, strings.Join(parts, " "))
 	}
@@ -196,7 +205,7 @@ type sender interface {
 	wants(p view.Protocol, b []byte) bool
 	// send sends one request (op "" : not sent) and returns its answer's
 	// result code.
-	send(ctx context.Context, b []byte) (op string, rc uint32, answered bool, err error)
+	send(ctx context.Context, b []byte) (op string, result string, answered bool, err error)
 	// reconnects is how many times the target closed the connection.
 	reconnects() int
 	close()
@@ -224,13 +233,13 @@ func (d *diameterSender) wants(p view.Protocol, b []byte) bool {
 	return true
 }
 
-func (d *diameterSender) send(ctx context.Context, b []byte) (string, uint32, bool, error) {
+func (d *diameterSender) send(ctx context.Context, b []byte) (string, string, bool, error) {
 	var v view.Message
 	diameter.Decode(b, &v)
 	if d.c == nil {
 		id := diampeer.Identity{Host: string(v.OriginHost), Realm: string(v.OriginRealm)}
 		if id.Host == "" || id.Realm == "" {
-			return "", 0, false, nil // cannot introduce itself with this one: wait for a request that can
+			return "", "", false, nil // cannot introduce itself with this one: wait for a request that can
 		}
 		var from []string
 		for _, a := range d.opts.From {
@@ -238,12 +247,12 @@ func (d *diameterSender) send(ctx context.Context, b []byte) (string, uint32, bo
 		}
 		c, err := diampeer.Dial(ctx, d.opts.To.String(), id, from...)
 		if err != nil {
-			return "", 0, false, fmt.Errorf("connecting to %s: %w", d.opts.To, err)
+			return "", "", false, fmt.Errorf("connecting to %s: %w", d.opts.To, err)
 		}
 		d.c = c
 		ans, err := c.Do(c.CER(&d.b, v.App), 0, d.opts.Wait)
 		if err != nil || diampeer.ResultCode(ans) != diameter.ResultSuccess {
-			return "", 0, false, fmt.Errorf("capabilities exchange with %s refused (%v, result %d): is %s a configured partner address?",
+			return "", "", false, fmt.Errorf("capabilities exchange with %s refused (%v, result %d): is %s a configured partner address?",
 				d.opts.To, err, diampeer.ResultCode(ans), strings.Join(from, ","))
 		}
 	}
@@ -257,7 +266,7 @@ func (d *diameterSender) send(ctx context.Context, b []byte) (string, uint32, bo
 	}
 	switch {
 	case errors.Is(err, diampeer.ErrNoAnswer):
-		return op, 0, false, nil
+		return op, "", false, nil
 	case err != nil:
 		// The target closed the connection (a malformed message in the
 		// capture ends it, as it ends a real partner's): reconnect at
@@ -265,9 +274,9 @@ func (d *diameterSender) send(ctx context.Context, b []byte) (string, uint32, bo
 		d.c.Close()
 		d.c = nil
 		d.disconnects++
-		return op, 0, false, nil
+		return op, "", false, nil
 	}
-	return op, diampeer.ResultCode(ans), true, nil
+	return op, fmt.Sprint(diampeer.ResultCode(ans)), true, nil
 }
 
 func (d *diameterSender) reconnects() int { return d.disconnects }
@@ -294,7 +303,7 @@ func (g *gtpSender) wants(p view.Protocol, b []byte) bool {
 	return err == nil && gtp.TypeRole(h.Version, h.Type) == gtp.RoleRequest
 }
 
-func (g *gtpSender) send(ctx context.Context, b []byte) (string, uint32, bool, error) {
+func (g *gtpSender) send(ctx context.Context, b []byte) (string, string, bool, error) {
 	h, _ := gtp.ParseHeader(b)
 	if g.c == nil {
 		var laddr *net.UDPAddr
@@ -303,20 +312,20 @@ func (g *gtpSender) send(ctx context.Context, b []byte) (string, uint32, bool, e
 		}
 		c, err := net.ListenUDP("udp", laddr)
 		if err != nil {
-			return "", 0, false, err
+			return "", "", false, err
 		}
 		g.c, g.buf = c, make([]byte, 1<<16)
 	}
 	op := gtp.TypeName(h.Version, h.Type)
 	if _, err := g.c.WriteToUDPAddrPort(b, g.opts.To.AddrPort()); err != nil {
-		return op, 0, false, err
+		return op, "", false, err
 	}
 	deadline := time.Now().Add(g.opts.Wait)
 	for {
 		g.c.SetReadDeadline(deadline)
 		n, _, err := g.c.ReadFromUDPAddrPort(g.buf)
 		if err != nil {
-			return op, 0, false, nil // no answer in time
+			return op, "", false, nil // no answer in time
 		}
 		var v view.Message
 		if _, err := gtp.Decode(g.buf[:n], &v); err != nil && v.Protocol == view.ProtoUnknown {
@@ -326,7 +335,7 @@ func (g *gtpSender) send(ctx context.Context, b []byte) (string, uint32, bool, e
 		if err != nil || rh.Sequence != h.Sequence || v.Request {
 			continue // an answer to an earlier request, or a request to us
 		}
-		return op, v.ResultCode, true, nil
+		return op, fmt.Sprintf("cause %d", v.ResultCode), true, nil
 	}
 }
 
