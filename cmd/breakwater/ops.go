@@ -32,8 +32,8 @@ func newAdminClient(cfgPath string) (*adminClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Admin.Listen.Value == "" {
-		return nil, fmt.Errorf("%s: no admin.listen: the running instance has no admin API to talk to (set admin.listen, e.g. 127.0.0.1:9090, and restart it)", cfg.Path)
+	if !cfg.Admin.Enabled() {
+		return nil, fmt.Errorf("%s: admin.listen is off: the running instance has no admin API to talk to (remove the setting, or set it to an address, and restart it)", cfg.Path)
 	}
 	c := &adminClient{base: "http://" + cfg.Admin.Listen.Value, http: &http.Client{Timeout: 10 * time.Second}}
 	if p := cfg.AdminTokenPath(); p != "" {

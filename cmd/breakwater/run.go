@@ -218,7 +218,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.m3ua = append(rn.m3ua, r)
 	}
-	if startErr == nil && cfg.Admin.Listen.Value != "" {
+	if startErr == nil && cfg.Admin.Enabled() {
 		pre := admin.Prefilter{Limiter: rn.limiter}
 		if pf := rn.prefilter; pf != nil {
 			pre.XDP = pf.Counters

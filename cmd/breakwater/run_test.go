@@ -854,7 +854,7 @@ func TestLiveReplayM3UA(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := strings.Replace(string(vec), "addresses: [192.0.2.0/24]", `addresses: [192.0.2.0/24, "127.0.0.2/32"]`, 1)
-	conf += fmt.Sprintf("m3ua:\n  - name: stp\n    listen: tcp://127.0.0.1:0\n    upstream: %s\n    reject_with: tcap-abort\n", home.Addr().String())
+	conf += fmt.Sprintf("m3ua:\n  - name: stp\n    listen: tcp://127.0.0.1:0\n    upstream: %s\n    reject_with: tcap-abort\nadmin:\n  listen: \"off\"\n", home.Addr().String())
 	os.WriteFile(cfg, []byte(conf), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -136,7 +136,8 @@ type M3UARelay struct {
 
 // Admin configures the operations HTTP endpoint.
 type Admin struct {
-	// Listen is host:port; empty disables the endpoint.
+	// Listen is host:port (default 127.0.0.1:9090); "off" disables the
+	// endpoint. Use Enabled.
 	Listen HostPort `yaml:"listen"`
 	// TokenFile holds the bearer token the admin API (/api/v1/...)
 	// requires; mandatory when Listen is not a loopback address.
@@ -358,6 +359,9 @@ func (c *Config) applyDefaults() {
 			c.Quarantine.Duration = time.Hour
 		}
 	}
+	if c.Admin.Listen.Value == "" {
+		c.Admin.Listen.Value = DefaultAdminListen
+	}
 	if c.XDP.Mode.Value == "" {
 		c.XDP.Mode.Value = XDPNative
 	}
@@ -423,6 +427,9 @@ func (c *Config) QuarantineStatePath() string { return c.resolve(c.Quarantine.St
 
 // AuditPath returns the resolved audit log file, or "".
 func (c *Config) AuditPath() string { return c.resolve(c.Audit.Path) }
+
+// Enabled reports whether the admin endpoint is to run.
+func (a *Admin) Enabled() bool { return a.Listen.Value != AdminOff && a.Listen.Value != "" }
 
 // AdminTokenPath returns the resolved admin token file, or "".
 func (c *Config) AdminTokenPath() string { return c.resolve(c.Admin.TokenFile) }

@@ -91,6 +91,12 @@ func TestLoadFull(t *testing.T) {
 	if c.Limits.MaxMessageBytes != 4096 {
 		t.Errorf("MaxMessageBytes = %d", c.Limits.MaxMessageBytes)
 	}
+	if !c.Admin.Enabled() || c.Admin.Listen.Value != DefaultAdminListen {
+		t.Errorf("admin listen %q: want the loopback default", c.Admin.Listen.Value)
+	}
+	if off, err := Parse("off.yaml", []byte(base+"admin:\n  listen: \"off\"\n")); err != nil || off.Admin.Enabled() {
+		t.Errorf("admin.listen off: %v %+v", err, off)
+	}
 	if r := c.Partners[0].RateLimit; r.PacketsPerSecond != 2000 || r.Burst != 2000 {
 		t.Errorf("uk rate limit %+v: want 2000/s, burst defaulting to one second's worth", r)
 	}

@@ -150,7 +150,7 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 		listens[m.Listen.String()] = m.Listen.Pos
 	}
-	if l := c.Admin.Listen; l.Value != "" && c.Admin.TokenFile == "" && !l.Loopback() {
+	if l := c.Admin.Listen; c.Admin.Enabled() && c.Admin.TokenFile == "" && !l.Loopback() {
 		fail(l.Pos, "admin.listen %s is not a loopback address: set admin.token_file (a file holding the bearer token the admin API will require), or listen on 127.0.0.1", l.Value)
 	}
 	if c.Audit.Path != "" && !c.Audit.ClearIdentities && c.Privacy.PseudonymKeyFile == "" {

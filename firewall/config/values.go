@@ -261,6 +261,13 @@ func (nm *IfName) UnmarshalStrictYAML(n *yaml.Node) error {
 	return nil
 }
 
+// AdminOff as admin.listen disables the admin endpoint.
+const AdminOff = "off"
+
+// DefaultAdminListen is where the admin endpoint listens unless told
+// otherwise: loopback only.
+const DefaultAdminListen = "127.0.0.1:9090"
+
 // HostPort is a TCP listen address, host:port (admin.listen).
 type HostPort struct {
 	Value string
@@ -271,6 +278,10 @@ func (h *HostPort) UnmarshalStrictYAML(n *yaml.Node) error {
 	s, err := scalar(n, "host:port")
 	if err != nil {
 		return err
+	}
+	if s == AdminOff {
+		h.Value, h.Pos = s, posOf(n)
+		return nil
 	}
 	if _, _, err := net.SplitHostPort(s); err != nil {
 		return fmt.Errorf("%q: %v (write host:port, e.g. 127.0.0.1:9090)", s, err)
