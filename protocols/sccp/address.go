@@ -82,14 +82,23 @@ type GlobalTitle struct {
 	// Signals are the address signal octets as received (aliasing the
 	// message), also when they are not BCD.
 	Signals []byte
-	// Digits are the decoded address signals when the encoding is BCD
-	// (GTI 1 and 2 always; GTI 3 and 4 with ES 1 or 2), otherwise empty.
-	Digits Digits
-	bcd    bool
+	bcd     bool
 }
 
-// IsBCD reports whether the signals are BCD and so decoded into Digits.
+// IsBCD reports whether the signals are BCD (GTI 1 and 2 always; GTI 3
+// and 4 with ES 1 or 2), so that Digits decodes them.
 func (g *GlobalTitle) IsBCD() bool { return g.bcd }
+
+// Digits decodes the address signals when they are BCD (empty otherwise).
+// Parsing only checks their count: most readers (the firewall's view)
+// decode the octets themselves, once.
+func (g *GlobalTitle) Digits() Digits {
+	var d Digits
+	if g.bcd {
+		d.setBCD(g.Signals, g.Odd)
+	}
+	return d
+}
 
 // parseAddress decodes an address parameter value (Q.713 §3.4.1-3.4.2):
 // address indicator, then point code, SSN and global title in that order,
@@ -167,7 +176,7 @@ func parseGT(b []byte, gti uint8, g *GlobalTitle) error {
 	if !g.bcd {
 		return nil
 	}
-	if !g.Digits.setBCD(g.Signals, g.Odd) {
+	if n := 2*len(g.Signals) - b2i(g.Odd); n <= 0 || n > MaxDigits {
 		return ErrDigits
 	}
 	return nil
@@ -250,4 +259,11 @@ func (d *Digits) HasPrefix(p string) bool {
 // Equal reports whether d and o hold the same digits.
 func (d *Digits) Equal(o *Digits) bool {
 	return d.n == o.n && string(d.b[:d.n]) == string(o.b[:o.n])
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -30,7 +30,7 @@ func TestAppendAddresses(t *testing.T) {
 		}
 		a := &m.Called
 		if a.GTI != GTITTNPESNAI || !a.HasSSN || a.SSN != c.ssn || a.HasPC || a.RouteOnSSN || a.GT.NP != NPISDN ||
-			a.GT.NAI != NAIInternational || a.GT.Odd != c.odd || a.GT.Digits.String() != c.digits {
+			a.GT.NAI != NAIInternational || a.GT.Odd != c.odd || a.GT.Digits().String() != c.digits {
 			t.Errorf("%x decodes to %+v", c.raw, a)
 		}
 	}

@@ -228,8 +228,8 @@ func FuzzSCCP(f *testing.F) {
 				if g.Odd {
 					n--
 				}
-				if g.Digits.Len() != n || n == 0 {
-					t.Fatalf("%d digits from %d signal octets (odd %v)", g.Digits.Len(), len(g.Signals), g.Odd)
+				if d := g.Digits(); d.Len() != n || n == 0 {
+					t.Fatalf("%d digits from %d signal octets (odd %v)", d.Len(), len(g.Signals), g.Odd)
 				}
 			}
 		}

@@ -107,7 +107,7 @@ func ourAddr(a *Address) addrView {
 		v.TT, v.NP, v.ES, v.NAI = u(g.TT), u(g.NP), u(g.ES), u(g.NAI)
 	}
 	if a.GTI != GTINone {
-		v.Digits = tsharkDigits(g.Digits.String())
+		v.Digits = tsharkDigits(g.Digits().String())
 	}
 	return v
 }

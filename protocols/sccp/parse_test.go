@@ -18,7 +18,7 @@ func addrString(a *Address) string {
 	}
 	if a.GTI != 0 {
 		g := &a.GT
-		s += fmt.Sprintf(" tt=%d np=%d es=%d nai=%d odd=%v bcd=%v digits=%s", g.TT, g.NP, g.ES, g.NAI, g.Odd, g.IsBCD(), g.Digits.String())
+		s += fmt.Sprintf(" tt=%d np=%d es=%d nai=%d odd=%v bcd=%v digits=%s", g.TT, g.NP, g.ES, g.NAI, g.Odd, g.IsBCD(), g.Digits().String())
 	}
 	return s
 }
@@ -374,9 +374,9 @@ func TestRealSeeds(t *testing.T) {
 		if err := Parse(b, &m); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if m.Called.GT.Digits.String() != w.called || m.Calling.GT.Digits.String() != w.calling ||
+		if m.Called.GT.Digits().String() != w.called || m.Calling.GT.Digits().String() != w.calling ||
 			m.Called.SSN != w.calledSSN || m.Calling.SSN != w.callingSSN {
-			t.Errorf("%s: %s/%d -> %s/%d", name, m.Calling.GT.Digits, m.Calling.SSN, m.Called.GT.Digits, m.Called.SSN)
+			t.Errorf("%s: %s/%d -> %s/%d", name, m.Calling.GT.Digits(), m.Calling.SSN, m.Called.GT.Digits(), m.Called.SSN)
 		}
 	}
 	var m Message

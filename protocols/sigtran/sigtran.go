@@ -164,13 +164,19 @@ func (d *Decoder) addresses(v *view.Message) {
 var nodeSeed = maphash.MakeSeed()
 
 // nodeKey names the node an SCCP address designates, the same whether it
-// sends (calling) or receives (called): its global title's digits when
-// it has one (a node answers from the title it was reached on, whatever
-// the NAI or translation type), else its point code — the address's or,
-// without one, the M3UA label's pc — and subsystem.
+// sends (calling) or receives (called): its global title's address
+// signals when it has one (a node answers from the title it was reached
+// on, whatever the NAI or translation type), else its point code — the
+// address's or, without one, the M3UA label's pc — and subsystem.
 func nodeKey(a *sccp.Address, pc uint32) uint64 {
-	if a.GTI != 0 && a.GT.Digits.Len() > 0 {
-		return maphash.Bytes(nodeSeed, a.GT.Digits.Bytes())
+	if g := a.GT.Signals; a.GTI != 0 && len(g) > 0 {
+		// The signal octets, the filler of an odd count masked (Q.713
+		// leaves it 0, but it is not the node's to vary).
+		last := g[len(g)-1]
+		if a.GT.Odd {
+			last &= 0x0f
+		}
+		return maphash.Bytes(nodeSeed, g[:len(g)-1]) ^ uint64(last)*0x9E3779B97F4A7C15
 	}
 	if a.HasPC {
 		pc = uint32(a.PC)
