@@ -196,13 +196,15 @@ func (w *writer) writeOut(b []byte, n int) {
 	// so that the file stays one valid JSON document per line.
 	complete := bytes.LastIndexByte(b[:k], '\n') + 1
 	done := bytes.Count(b[:complete], newline)
-	w.l.written.Add(uint64(done))
-	w.l.lost.Add(uint64(n - done))
 	w.size += int64(complete)
 	if k > complete {
 		w.cutPartial(k - complete)
 	}
+	// The error is counted before the records: whoever sees every record
+	// accounted for also sees why some were lost.
 	w.writeFailed(err)
+	w.l.written.Add(uint64(done))
+	w.l.lost.Add(uint64(n - done))
 }
 
 // cutPartial removes the partial line of tail bytes the last write left at
