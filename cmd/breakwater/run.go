@@ -103,16 +103,6 @@ type running struct {
 // user-space rate limiter tracks at once (least recently seen forgotten).
 const userSpaceRateSources = 1 << 16
 
-// limited reports whether any partner has a rate_limit.
-func limited(cfg *config.Config) bool {
-	for _, p := range cfg.Partners {
-		if p.RateLimit.PacketsPerSecond != 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // serve starts every configured relay and the admin endpoint, runs until
 // ctx ends, then shuts down gracefully within shutdown_timeout.
 //
@@ -178,7 +168,9 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	// Partners' rate limits: in the kernel when the XDP pre-filter runs,
 	// else in the relays.
-	if limited(cfg) && rn.prefilter == nil {
+	// Always without the pre-filter, so that a rate_limit a reload adds
+	// applies too (it costs nothing for partners without one).
+	if rn.prefilter == nil {
 		rn.limiter = ratelimit.New(userSpaceRateSources)
 	}
 	var startErr error

@@ -307,14 +307,10 @@ func (s *Set) Quarantine(partner string, until time.Time, reason string) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	_, had := s.entries[partner]
+	old, had := s.entries[partner]
 	s.entries[partner] = e
 	s.changedLocked()
-	if !had {
-		// Subscribers keep a set: a partner already in it (even with an
-		// expired entry not yet removed) needs no second "added".
-		s.enqueueLocked([]string{partner}, nil, s.subs)
-	}
+	s.enqueueAddedLocked(partner, old, had, now)
 	s.mu.Unlock()
 
 	s.manual.Add(1)
@@ -731,12 +727,10 @@ func (s *Set) autoQuarantine(partner string, count int, rule string, now time.Ti
 		s.mu.Unlock()
 		return
 	}
-	_, had := s.entries[partner]
+	old, had := s.entries[partner]
 	s.entries[partner] = e
 	s.changedLocked()
-	if !had {
-		s.enqueueLocked([]string{partner}, nil, s.subs)
-	}
+	s.enqueueAddedLocked(partner, old, had, now)
 	// Under mu, so that Close (which sets closed under mu) cannot be
 	// waiting on bg already.
 	s.bg.Add(1)
@@ -763,4 +757,20 @@ func checkStateDir(path string) error {
 		return fmt.Errorf("quarantine: state file %s: %w; create the directory or choose another state file path", path, err)
 	}
 	return nil
+}
+
+// enqueueAddedLocked tells subscribers that partner is quarantined (again).
+// Subscribers keep a set: a partner whose entry is still in force needs
+// no second "added"; one whose entry had expired but was not yet removed
+// may have reconnected in between (Quarantined was already false), so it
+// is reported removed and added again — the relays then close what it
+// opened.
+func (s *Set) enqueueAddedLocked(partner string, old Entry, had bool, now time.Time) {
+	switch {
+	case !had:
+		s.enqueueLocked([]string{partner}, nil, s.subs)
+	case !old.activeAt(now):
+		s.enqueueLocked(nil, []string{partner}, s.subs)
+		s.enqueueLocked([]string{partner}, nil, s.subs)
+	}
 }

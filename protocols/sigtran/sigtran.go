@@ -141,6 +141,7 @@ func (d *Decoder) Decode(now time.Time, b []byte, v *view.Message) (Result, erro
 			d.tc.Dialogue.ACN = d.acn[:n] // read it in its dialogue's context
 		}
 		err = gsmmap.Decode(&d.tc, v)
+		d.checkCAMEL(v)
 	} else {
 		err = gsmmap.DecodeBytes(data, v) // what the header said, and why not more
 	}
@@ -160,6 +161,28 @@ func (d *Decoder) addresses(v *view.Message) {
 	}
 }
 
+// CAMEL subsystems (Q.713 Annex B, 3GPP TS 23.003 §8.1): gsmSSF and
+// gsmSCF.
+const (
+	ssnGsmSSF = 146
+	ssnGsmSCF = 147
+)
+
+// checkCAMEL keeps the CAMEL reading for CAMEL nodes: a CAP context is
+// the sender's word, and a MAP operation labelled CAMEL would escape the
+// MAP category rules. A CAMEL dialogue addressed to anything but a
+// gsmSSF or gsmSCF is read as a foreign context (MAP-AC-UNKNOWN).
+func (d *Decoder) checkCAMEL(v *view.Message) {
+	if v.Flags&view.FlagCAMEL == 0 {
+		return
+	}
+	if c := &d.sccp.Called; c.HasSSN && (c.SSN == ssnGsmSSF || c.SSN == ssnGsmSCF) {
+		return
+	}
+	v.Flags = v.Flags&^view.FlagCAMEL | view.FlagForeignContext
+	v.Op = ""
+}
+
 // nodeSeed keys node identities for tcap.Dialogues.
 var nodeSeed = maphash.MakeSeed()
 
@@ -171,12 +194,15 @@ var nodeSeed = maphash.MakeSeed()
 func nodeKey(a *sccp.Address, pc uint32) uint64 {
 	if g := a.GT.Signals; a.GTI != 0 && len(g) > 0 {
 		// The signal octets, the filler of an odd count masked (Q.713
-		// leaves it 0, but it is not the node's to vary).
-		last := g[len(g)-1]
+		// leaves it 0, but it is not the node's to vary), the count's
+		// parity ("12345" is not "123450") and the subsystem: a combined
+		// MSC/VLR on one title runs two TCAP users with their own ids.
+		last := uint64(g[len(g)-1])
 		if a.GT.Odd {
-			last &= 0x0f
+			last = last&0x0f | 0x100
 		}
-		return maphash.Bytes(nodeSeed, g[:len(g)-1]) ^ uint64(last)*0x9E3779B97F4A7C15
+		last |= uint64(a.SSN) << 16
+		return maphash.Bytes(nodeSeed, g[:len(g)-1]) ^ last*0x9E3779B97F4A7C15
 	}
 	if a.HasPC {
 		pc = uint32(a.PC)
@@ -217,6 +243,7 @@ func (d *Decoder) Invoke(n int, v *view.Message) error {
 		return ErrNoInvoke
 	}
 	err := gsmmap.DecodeInvoke(&d.tc, n, v)
+	d.checkCAMEL(v)
 	d.addresses(v)
 	return err
 }

@@ -66,7 +66,11 @@ type dialogueSlot struct {
 	peer uint64 // the key of the dialogue's other end, 0 until known
 	seen int64  // unix ns of the dialogue's last message
 	n    uint8  // len(acn) kept; 0: the dialogue has no context name
-	acn  [MaxACN]byte
+	// ended: an End or Abort was seen. The entry stays (a refused End
+	// never reached the other side, whose dialogue goes on) but is the
+	// first to give way.
+	ended bool
+	acn   [MaxACN]byte
 }
 
 // NewDialogues returns a table bounded by cfg.
@@ -109,9 +113,13 @@ func dialogueKey(node uint64, tid uint32) uint64 {
 //   - Begin: remembers the name of its AARQ under (from, OTID); a Begin
 //     without one forgets whatever a reused id held.
 //   - Continue: finds the dialogue under (to, DTID) and files it also
-//     under (from, OTID), the responder's id the initiator answers to; an
-//     AARE's name replaces the remembered one.
-//   - End and Abort: return the name and forget both ends.
+//     under (from, OTID), the responder's id the initiator answers to;
+//     the responder's first answer (its AARE) may confirm or lower the
+//     name, and a dialogue portion in any later Continue is overridden
+//     by the remembered name.
+//   - End and Abort: return the name and mark both ends ended (kept until
+//     they give way or expire: an End the firewall refuses never ends the
+//     dialogue at the other side).
 //
 // Observe never allocates.
 func (t *Dialogues) Observe(now time.Time, from, to uint64, m *Message, acn *[MaxACN]byte) (n int) {
@@ -137,9 +145,15 @@ func (t *Dialogues) Observe(now time.Time, from, to uint64, m *Message, acn *[Ma
 		if s == nil && own == nil {
 			return 0 // a dialogue begun before the table saw it
 		}
+		// The context is fixed by the Begin and may be confirmed (or
+		// lowered) only by the responder's first answer, the one carrying
+		// the AARE (Q.774 §3.2.2). A dialogue portion in any later
+		// Continue does not change it: the remembered name is returned,
+		// so the message is judged against the dialogue's real context.
+		established := s != nil && s.peer != 0
 		var name [MaxACN]byte
 		var k int
-		if own != nil {
+		if own != nil && !established {
 			k = copy(name[:], own)
 		} else {
 			name, k = s.acn, int(s.n)
@@ -151,7 +165,7 @@ func (t *Dialogues) Observe(now time.Time, from, to uint64, m *Message, acn *[Ma
 		s.peer, s.seen, s.acn, s.n = theirs, ns, name, uint8(k)
 		r := t.put(theirs, ns)
 		r.peer, r.acn, r.n = mine, name, uint8(k)
-		if own != nil {
+		if own != nil && !established {
 			return 0
 		}
 		*acn = name
@@ -164,16 +178,20 @@ func (t *Dialogues) Observe(now time.Time, from, to uint64, m *Message, acn *[Ma
 		if s == nil {
 			return 0
 		}
+		// Both ends are marked ended, not forgotten: the End may be
+		// refused by the firewall and never reach the other side, whose
+		// later messages must still be read in the dialogue's context.
+		s.ended = true
 		if s.peer != 0 {
 			if p := t.get(s.peer, ns); p != nil {
-				*p = dialogueSlot{}
+				p.ended = true
 			}
 		}
-		if own == nil {
-			*acn, n = s.acn, int(s.n)
+		if own != nil && s.peer == 0 {
+			return 0 // the responder's AARE in an End or Abort
 		}
-		*s = dialogueSlot{}
-		return n
+		*acn = s.acn
+		return int(s.n)
 	}
 	return 0
 }
@@ -206,13 +224,15 @@ func (t *Dialogues) put(key uint64, now int64) *dialogueSlot {
 			return s
 		case free == nil && (s.key == 0 || now-s.seen > t.idle):
 			free = s
-		case s.key != 0 && (oldest == nil || s.seen < oldest.seen):
-			oldest = s
+		case s.key != 0 && (oldest == nil || s.ended && !oldest.ended || s.ended == oldest.ended && s.seen < oldest.seen):
+			oldest = s // ended dialogues first, then the least recently seen
 		}
 	}
 	if free == nil {
 		free = oldest
-		t.evictions++
+		if !oldest.ended {
+			t.evictions++
+		}
 	}
 	*free = dialogueSlot{key: key, seen: now}
 	return free

@@ -52,12 +52,38 @@ func TestDialoguesFollowOneDialogue(t *testing.T) {
 	if got := observe(d, now, hlr, vlr, end(7)); !bytes.Equal(got, acNetworkLocUp) {
 		t.Fatalf("End: %x", got)
 	}
-	// Both ends are forgotten.
-	if got := observe(d, now, vlr, hlr, cont(7, 90, nil)); len(got) != 0 {
-		t.Fatalf("after End, initiator side still known: %x", got)
+	// An End the firewall refuses never reaches the other side: both
+	// ends keep their context (an attacker's End must not erase the
+	// dialogue so that its next Continue is read without one).
+	if got := observe(d, now, vlr, hlr, cont(7, 90, nil)); !bytes.Equal(got, acNetworkLocUp) {
+		t.Fatalf("after End, initiator side: %x", got)
 	}
-	if got := observe(d, now, hlr, vlr, cont(90, 7, nil)); len(got) != 0 {
-		t.Fatalf("after End, responder side still known: %x", got)
+	// A dialogue portion in a later Continue does not change the context.
+	if got := observe(d, now, hlr, vlr, cont(90, 7, acCAP2)); !bytes.Equal(got, acNetworkLocUp) {
+		t.Fatalf("a later Continue's dialogue portion replaced the context: %x", got)
+	}
+	// A new Begin reusing the id is a new dialogue.
+	observe(d, now, vlr, hlr, begin(7, acCAP2))
+	if got := observe(d, now, hlr, vlr, cont(91, 7, nil)); !bytes.Equal(got, acCAP2) {
+		t.Fatalf("reused id: %x", got)
+	}
+}
+
+// Ended dialogues give way first when the table is full.
+func TestDialoguesEndedGiveWayFirst(t *testing.T) {
+	d := NewDialogues(DialoguesConfig{Max: 8})
+	now := time.Unix(1000, 0)
+	for i := range uint32(4) { // 4 dialogues, 8 entries: full
+		observe(d, now, vlr, hlr, begin(i, acNetworkLocUp))
+		observe(d, now, hlr, vlr, cont(100+i, i, acNetworkLocUp))
+	}
+	observe(d, now, hlr, vlr, end(0)) // dialogue 0 ends
+	observe(d, now.Add(time.Millisecond), vlr, hlr, begin(50, acCAP2))
+	if d.Evictions() != 0 {
+		t.Fatalf("%d live entries evicted while an ended one could give way", d.Evictions())
+	}
+	if got := observe(d, now, vlr, hlr, cont(1, 101, nil)); !bytes.Equal(got, acNetworkLocUp) {
+		t.Fatalf("a live dialogue was evicted: %x", got)
 	}
 }
 
