@@ -447,7 +447,14 @@ func (rn *running) observer() proxy.Observer {
 				rn.quarantine.ObserveRule(s.Name, v.Rule, v.Action != rules.Allow)
 			}
 		}
-		rn.partners.Count(sender, m.Protocol, m.Code, m.Op, v.Action)
+		var kind uint8
+		if m.Request {
+			kind |= partnerstats.Request
+		}
+		if m.Flags&view.FlagCAMEL != 0 {
+			kind |= partnerstats.CAMEL
+		}
+		rn.partners.Count(sender, m.Protocol, m.Code, kind, m.Op, v.Action)
 		rn.latency.Observe(sender, time.Since(m.Time)) // the relays stamp arrival
 		if rn.audit.Wants(&v) {
 			rn.audit.Record(m, &v, relay)

@@ -4,8 +4,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"hash/maphash"
 	"time"
-	"unsafe"
 )
 
 // LatencyBuckets are the upper bounds of the processing-time histogram:
@@ -28,14 +28,15 @@ type histogram struct {
 // Latencies keeps a processing-time histogram per partner, with the same
 // growth rules as Stats.
 type Latencies struct {
-	m  atomic.Pointer[map[uintptr]*histogram]
-	mu sync.Mutex
+	seed maphash.Seed
+	m    atomic.Pointer[map[uint64]*histogram] // by a hash of the partner's name
+	mu   sync.Mutex
 }
 
 // NewLatencies returns empty histograms.
 func NewLatencies() *Latencies {
-	l := &Latencies{}
-	m := map[uintptr]*histogram{}
+	l := &Latencies{seed: maphash.MakeSeed()}
+	m := map[uint64]*histogram{}
 	l.m.Store(&m)
 	return l
 }
@@ -43,7 +44,7 @@ func NewLatencies() *Latencies {
 // Observe records one message's processing time for partner. It does not
 // allocate once the partner has a histogram.
 func (l *Latencies) Observe(partner string, d time.Duration) {
-	k := uintptr(unsafe.Pointer(unsafe.StringData(partner)))
+	k := maphash.String(l.seed, partner)
 	h := (*l.m.Load())[k]
 	if h == nil {
 		h = l.add(k, partner)
@@ -53,7 +54,7 @@ func (l *Latencies) Observe(partner string, d time.Duration) {
 	h.sum.Add(uint64(max(d, 0)))
 }
 
-func (l *Latencies) add(k uintptr, partner string) *histogram {
+func (l *Latencies) add(k uint64, partner string) *histogram {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	old := *l.m.Load()
@@ -65,7 +66,7 @@ func (l *Latencies) add(k uintptr, partner string) *histogram {
 			return h
 		}
 	}
-	m := make(map[uintptr]*histogram, len(old)+1)
+	m := make(map[uint64]*histogram, len(old)+1)
 	for kk, v := range old {
 		m[kk] = v
 	}

@@ -15,7 +15,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"unsafe"
+	"hash/maphash"
 
 	"breakwater/firewall/rules"
 	"breakwater/protocols/view"
@@ -25,15 +25,22 @@ import (
 // it, new ones count under the partner's operation "other".
 const MaxSeries = 16384
 
-// key names one series cheaply: the partner by the address of its name
-// (names are immutable strings from the policy: one address per partner
-// per policy load; Snapshot merges loads by name) and the operation by
-// protocol and code. A map over two words hashes in a few nanoseconds;
-// over the strings themselves it cost a hundred.
+// key names one series cheaply: the partner by a hash of its name (the
+// same across reloads, which give partners new name strings) and the
+// operation by protocol, code, direction (request or answer: a DWR and a
+// DWA share a code) and TCAP user (CAMEL codes mean other things than
+// MAP's). A map over two words hashes in a few nanoseconds; over the
+// strings themselves it cost a hundred.
 type key struct {
-	partner uintptr
-	opcode  uint64 // protocol<<32 | code
+	partner uint64
+	opcode  uint64 // camel<<41 | request<<40 | protocol<<32 | code
 }
+
+// Operation kinds for Count.
+const (
+	Request = 1 << 0 // the message is a request
+	CAMEL   = 1 << 1 // a CAMEL (CAP) operation code
+)
 
 // series is one series' names and counters by action (allow, drop,
 // reject).
@@ -46,6 +53,7 @@ type series struct {
 
 // Stats holds the counters. The zero value is not usable: New.
 type Stats struct {
+	seed  maphash.Seed
 	m     atomic.Pointer[map[key]*series]
 	mu    sync.Mutex
 	n     int
@@ -54,22 +62,22 @@ type Stats struct {
 
 // New returns empty counters.
 func New() *Stats {
-	s := &Stats{limit: MaxSeries}
+	s := &Stats{limit: MaxSeries, seed: maphash.MakeSeed()}
 	m := map[key]*series{}
 	s.m.Store(&m)
 	return s
 }
 
-// Count counts one judged message from partner (the sender's name, as
-// the policy holds it; "unknown" for unknown sources) with its protocol,
-// operation code and static name. It does not allocate once the series
-// exists.
-func (s *Stats) Count(partner string, proto view.Protocol, code uint32, op string, action rules.Action) {
+// Count counts one judged message from partner (the sender's name;
+// "unknown" for unknown sources) with its protocol, operation code, kind
+// (Request, CAMEL bits) and static name. It does not allocate once the
+// series exists.
+func (s *Stats) Count(partner string, proto view.Protocol, code uint32, kind uint8, op string, action rules.Action) {
 	i := actionIndex(action)
 	if i < 0 {
 		return
 	}
-	k := key{uintptr(unsafe.Pointer(unsafe.StringData(partner))), uint64(proto)<<32 | uint64(code)}
+	k := key{maphash.String(s.seed, partner), uint64(kind)<<40 | uint64(proto)<<32 | uint64(code)}
 	c := (*s.m.Load())[k]
 	if c == nil {
 		c = s.add(k, partner, proto, op)

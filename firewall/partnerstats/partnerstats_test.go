@@ -13,16 +13,17 @@ import (
 func TestCountAndSnapshot(t *testing.T) {
 	s := New()
 	uk, de := "uk", "de"
-	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
-	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
-	s.Count(uk, view.Diameter, 319, "IDR", rules.Reject)
-	s.Count(de, view.MAP, 200, "", rules.Drop)
-	s.Count(de, view.MAP, 71, "x", rules.Log) // not a verdict: ignored
+	s.Count(uk, view.Diameter, 316, Request, "ULR", rules.Allow)
+	s.Count(uk, view.Diameter, 316, Request, "ULR", rules.Allow)
+	s.Count(uk, view.Diameter, 319, Request, "IDR", rules.Reject)
+	s.Count(uk, view.Diameter, 316, 0, "ULA", rules.Allow) // the answer: its own series
+	s.Count(de, view.MAP, 200, Request, "", rules.Drop)
+	s.Count(de, view.MAP, 71, Request, "x", rules.Log) // not a verdict: ignored
 	// A reload gives partners new name strings: the same series.
 	uk2 := string([]byte("uk"))
-	s.Count(uk2, view.Diameter, 316, "ULR", rules.Allow)
+	s.Count(uk2, view.Diameter, 316, Request, "ULR", rules.Allow)
 	got := fmt.Sprint(s.Snapshot())
-	want := "[{de map unknown drop 1} {uk diameter IDR reject 1} {uk diameter ULR allow 3}]"
+	want := "[{de map unknown drop 1} {uk diameter IDR reject 1} {uk diameter ULA allow 1} {uk diameter ULR allow 3}]"
 	if got != want {
 		t.Fatalf("snapshot %s, want %s", got, want)
 	}
@@ -37,7 +38,7 @@ func TestConcurrentAndBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 3000 {
-				s.Count(partners[g%2], view.GTPv2C, uint32(i%7), fmt.Sprint("op", i%7), rules.Allow)
+				s.Count(partners[g%2], view.GTPv2C, uint32(i%7), Request, fmt.Sprint("op", i%7), rules.Allow)
 			}
 		}()
 	}
@@ -54,7 +55,7 @@ func TestConcurrentAndBounded(t *testing.T) {
 	s.limit = 64
 	attacker := "attacker"
 	for i := range 200 {
-		s.Count(attacker, view.Diameter, uint32(1000+i), "op", rules.Drop)
+		s.Count(attacker, view.Diameter, uint32(1000+i), Request, "op", rules.Drop)
 	}
 	if s.n > s.limit+1 {
 		t.Fatalf("%d series", s.n)
@@ -73,8 +74,8 @@ func TestConcurrentAndBounded(t *testing.T) {
 func TestCountAllocatesNothing(t *testing.T) {
 	s := New()
 	uk := "uk"
-	s.Count(uk, view.Diameter, 316, "ULR", rules.Allow)
-	if n := testing.AllocsPerRun(1000, func() { s.Count(uk, view.Diameter, 316, "ULR", rules.Reject) }); n != 0 {
+	s.Count(uk, view.Diameter, 316, Request, "ULR", rules.Allow)
+	if n := testing.AllocsPerRun(1000, func() { s.Count(uk, view.Diameter, 316, Request, "ULR", rules.Reject) }); n != 0 {
 		t.Fatalf("%v allocations", n)
 	}
 }
@@ -84,10 +85,10 @@ func BenchmarkCount(b *testing.B) {
 	names := make([]string, 50)
 	for i := range names {
 		names[i] = fmt.Sprint("p", i)
-		s.Count(names[i], view.Diameter, 316, "ULR", rules.Allow)
+		s.Count(names[i], view.Diameter, 316, Request, "ULR", rules.Allow)
 	}
 	for b.Loop() {
-		s.Count(names[7], view.Diameter, 316, "ULR", rules.Allow)
+		s.Count(names[7], view.Diameter, 316, Request, "ULR", rules.Allow)
 	}
 }
 
