@@ -75,22 +75,12 @@ var (
 )
 
 func TestServeRelaysAndReports(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	rn, done := startServe(t, ctx, cfg, nil)
-	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mme := ukMME(t, rn.relays[0].Addr().String())
 	var b diameter.Builder
-	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	ulr, err := mme.Do(mme.S6a(&b, diameter.CmdUpdateLocation, "310260000000001", hssID.Realm, "23415"), 0, 3*time.Second)
 	if err != nil || diampeer.ResultCode(ulr) != 2001 {
 		t.Fatalf("ULR: %v", err)
@@ -155,11 +145,7 @@ func TestServeReportsBadListen(t *testing.T) {
 // TestRunStopsOnSIGTERM runs the real command in a process and stops it
 // with SIGTERM: it must exit 0 after a graceful shutdown.
 func TestRunStopsOnSIGTERM(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	cmd := exec.Command(os.Args[0], "run", "-c", cfg, "--log-format", "json")
 	cmd.Env = append(os.Environ(), "BREAKWATER_TEST_MAIN=1")
@@ -330,11 +316,7 @@ func TestServeM3UA(t *testing.T) {
 // without touching the partner's connection; an invalid file is refused
 // and the running rules stay.
 func TestServeReloadsPolicy(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	data, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(data, []byte("rules: rules.yaml\n")...), 0o644)
@@ -347,14 +329,8 @@ func TestServeReloadsPolicy(t *testing.T) {
 	reload := make(chan os.Signal, 1)
 	rn, _ := startServe(t, ctx, cfg, reload)
 	eng := rn.eng
-	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mme := ukMME(t, rn.relays[0].Addr().String())
 	var b diameter.Builder
-	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	ulr := func() uint32 {
 		a, err := mme.Do(mme.S6a(&b, diameter.CmdUpdateLocation, "310260000000001", hssID.Realm, "23415"), 0, 3*time.Second)
 		if err != nil {
@@ -450,11 +426,7 @@ func freePort(t *testing.T) int {
 // TestOpsVerbs: `status`, `reload` and the admin API they use, with a
 // bearer token; a wrong token is refused.
 func TestOpsVerbs(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	adminPort := freePort(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, adminPort)
 	tokenFile := filepath.Join(filepath.Dir(cfg), "admin.token")
@@ -521,11 +493,7 @@ func TestOpsVerbs(t *testing.T) {
 // reconnects. Then automatic quarantine: three blocked category 2 probes
 // within the window isolate the partner.
 func TestQuarantine(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	relayPort, adminPort := freePort(t), freePort(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), relayPort, adminPort)
 	data, _ := os.ReadFile(cfg)
@@ -617,11 +585,7 @@ func TestQuarantine(t *testing.T) {
 // with its subscriber pseudonymised (the clear IMSI is nowhere in the
 // file); an allowed one is not written (blocked-only by default).
 func TestAuditLog(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	dir := filepath.Dir(cfg)
 	os.WriteFile(filepath.Join(dir, "pseudonym.key"), []byte("0123456789abcdef0123456789abcdef\n"), 0o600)
@@ -629,12 +593,8 @@ func TestAuditLog(t *testing.T) {
 	os.WriteFile(cfg, append(data, []byte("privacy:\n  pseudonym_key_file: pseudonym.key\naudit:\n  path: audit.jsonl\n")...), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	rn, done := startServe(t, ctx, cfg, nil)
-	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mme := ukMME(t, rn.relays[0].Addr().String())
 	var b diameter.Builder
-	mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second)
 	const imsi = "310260000000001"
 	if _, err := mme.Do(mme.S6a(&b, diameter.CmdUpdateLocation, imsi, hssID.Realm, "23415"), 0, 3*time.Second); err != nil {
 		t.Fatal(err)
@@ -674,11 +634,7 @@ func TestAuditLog(t *testing.T) {
 // by the rule file's LAB-NO-ULR (5420), never anything else; the IDR
 // probes are always refused by the baseline (5012).
 func TestReloadUnderLoad(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), 0, 0)
 	data, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(data, []byte("rules: rules.yaml\n")...), 0o644)
@@ -693,14 +649,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	defer cancel()
 	reload := make(chan os.Signal, 1)
 	rn, _ := startServe(t, ctx, cfg, reload)
-	mme, err := diampeer.Dial(context.Background(), rn.relays[0].Addr().String(), mmeID, "127.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mme := ukMME(t, rn.relays[0].Addr().String())
 	var b diameter.Builder
-	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	rewrites := make(chan struct{})
 	go func() {
 		defer close(rewrites)
@@ -773,11 +723,7 @@ func ruleCode(eng *engine.Engine, id string) uint32 {
 // request is answered, some relayed to the home HSS (2001), some refused
 // by Breakwater.
 func TestLiveReplay(t *testing.T) {
-	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hss.Close()
+	hss := homeHSS(t)
 	relayPort := freePort(t)
 	cfg := writeInlineConfig(t, hss.Addr().String(), relayPort, 0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -873,4 +819,31 @@ func TestLiveReplayM3UA(t *testing.T) {
 		t.Fatalf("report:\n%s", out.String())
 	}
 	t.Log(out.String())
+}
+
+// homeHSS starts the lab home HSS on loopback for the test's duration.
+func homeHSS(t *testing.T) *diampeer.Server {
+	t.Helper()
+	hss, err := diampeer.Listen("tcp://127.0.0.1:0", hssID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hss.Close() })
+	return hss
+}
+
+// ukMME connects the UK partner's MME (from 127.0.0.2) to addr and makes
+// its capabilities exchange.
+func ukMME(t *testing.T, addr string) *diampeer.Client {
+	t.Helper()
+	mme, err := diampeer.Dial(context.Background(), addr, mmeID, "127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mme.Close() })
+	var b diameter.Builder
+	if _, err := mme.Do(mme.CER(&b, diameter.AppS6aS6d), 0, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return mme
 }
