@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"encoding/binary"
 	"log/slog"
 	"net/netip"
 	"sync/atomic"
@@ -235,11 +234,11 @@ type M3UARelay struct {
 // runs over SCTP): it is for labs and tests.
 func m3uaFramer() transport.Framer {
 	return transport.Framer{HeaderLen: m3ua.HeaderLen, Length: func(h []byte) (int, error) {
-		n := binary.BigEndian.Uint32(h[4:])
-		if h[0] != m3ua.Version || n < m3ua.HeaderLen || n > 1<<24 {
+		n, ok := m3ua.StreamLength(h)
+		if !ok {
 			return 0, transport.ErrFraming
 		}
-		return int(n), nil
+		return n, nil
 	}}
 }
 

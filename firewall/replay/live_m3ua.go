@@ -3,7 +3,6 @@ package replay
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -41,11 +40,11 @@ func (s *m3uaSender) wants(p view.Protocol, b []byte) bool {
 func (s *m3uaSender) connect(ctx context.Context) error {
 	opts := transport.Options{Local: s.opts.From, ConnectTimeout: max(s.opts.Wait, 5*time.Second), Framer: transport.Framer{HeaderLen: m3ua.HeaderLen,
 		Length: func(h []byte) (int, error) {
-			n := binary.BigEndian.Uint32(h[4:])
-			if h[0] != m3ua.Version || n < m3ua.HeaderLen || n > 1<<24 {
+			n, ok := m3ua.StreamLength(h)
+			if !ok {
 				return 0, transport.ErrFraming
 			}
-			return int(n), nil
+			return n, nil
 		}}}
 	c, err := transport.Dial(ctx, s.opts.To, opts)
 	if err != nil {

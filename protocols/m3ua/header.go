@@ -114,3 +114,18 @@ func ParseHeader(b []byte) (Header, error) {
 	}
 	return h, nil
 }
+
+// MaxStreamMessage bounds the length a stream framer accepts from a
+// header: far above any M3UA message, so only a corrupt length trips it.
+const MaxStreamMessage = 1 << 24
+
+// StreamLength reads the message length from the common header h (at
+// least HeaderLen octets) for cutting M3UA out of a byte stream (M3UA over
+// TCP in labs); ok is false when h cannot start an M3UA message.
+func StreamLength(h []byte) (n int, ok bool) {
+	l := uint32(h[4])<<24 | uint32(h[5])<<16 | uint32(h[6])<<8 | uint32(h[7])
+	if h[0] != Version || l < HeaderLen || l > MaxStreamMessage {
+		return 0, false
+	}
+	return int(l), true
+}
