@@ -91,6 +91,7 @@ func TestSCTPM3UARelay(t *testing.T) {
 }
 
 func TestSCTPM3UARelayNoAllocation(t *testing.T) {
+	quietLogs(t)
 	requireSCTP(t)
 	h := newM3UAHarness(t, "sctp", nil)
 	p := h.partner()

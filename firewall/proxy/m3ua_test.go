@@ -791,14 +791,20 @@ func TestM3UASegmented(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, "the segments to reach home", func() bool { return h.relay.Stats.Relayed[fromPartner].Load() == uint64(len(segs)) })
+	// Relayed counts what the relay wrote; the SG records it a moment later.
 	var data [][]byte
-	for _, m := range h.sg.received()[before:] {
-		if k, _ := m3ua.ParseHeader(m.data); k.Kind() == m3ua.KindDATA {
-			if m.stream != 4 && h.cfg.Listen.Kind == transport.SCTP {
-				t.Errorf("segment on stream %d", m.stream)
+	waitFor(t, "the segments to reach home", func() bool {
+		data = data[:0]
+		for _, m := range h.sg.received()[before:] {
+			if k, _ := m3ua.ParseHeader(m.data); k.Kind() == m3ua.KindDATA {
+				data = append(data, m.data)
 			}
-			data = append(data, m.data)
+		}
+		return len(data) >= len(segs) && h.relay.Stats.Relayed[fromPartner].Load() == uint64(len(segs))
+	})
+	for _, m := range h.sg.received()[before:] {
+		if k, _ := m3ua.ParseHeader(m.data); k.Kind() == m3ua.KindDATA && m.stream != 4 && h.cfg.Listen.Kind == transport.SCTP {
+			t.Errorf("segment on stream %d", m.stream)
 		}
 	}
 	if len(data) != len(segs) {
@@ -845,6 +851,7 @@ func TestM3UASegmented(t *testing.T) {
 // answered by the home HLR, and an ATI answered by Breakwater. The test SG
 // and partner allocate nothing per message either.
 func TestM3UARelayNoAllocationPerMessage(t *testing.T) {
+	quietLogs(t)
 	for _, mode := range []RejectMode{RejectTCAPAbort, RejectReturnError, RejectUDTS} {
 		h := newM3UAHarness(t, "tcp", func(c *M3UAConfig) { c.RejectWith = mode })
 		p := h.partner()

@@ -136,6 +136,7 @@ func TestSCTPUpstreamRestart(t *testing.T) {
 }
 
 func TestSCTPRelayNoAllocation(t *testing.T) {
+	quietLogs(t)
 	h := newSCTPHarness(t)
 	h.hss.Record.Store(false)
 	c, err := transport.Dial(context.Background(), h.relay.Addr(), diampeer.Options("127.0.0.2"))

@@ -525,6 +525,11 @@ func report(st *consoleState, bins []testBinary, accel string, shell bool, bootE
 	if len(problems) == 0 && passed == 0 && !shell {
 		problems = append(problems, "no test passed in the VM (all skipped or none matched)")
 	}
+	for _, b := range bins {
+		for _, f := range st.results[b.name].failures {
+			fmt.Printf("vmtest: failure in %s:\n%s\n", b.importPath, f)
+		}
+	}
 	fmt.Printf("vmtest: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
 	if len(problems) > 0 {
 		return 1, errors.New(strings.Join(problems, "; "))

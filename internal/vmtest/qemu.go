@@ -59,7 +59,15 @@ type binResult struct {
 	exit                    int
 	passed, failed, skipped int // top-level tests
 	start, stop             float64
+	// failures holds, for each failed test, the console lines it printed
+	// (at most maxFailLines, the last ones), so the summary at the end of a
+	// long console log still says why, where CI shows only the tail.
+	failures []string
+	recent   []string // lines since the last "=== RUN" of this binary
 }
+
+// maxFailLines bounds the context kept per failed test.
+const maxFailLines = 40
 
 // consoleState follows the serial console line by line.
 type consoleState struct {
@@ -107,6 +115,7 @@ func (s *consoleState) line(l string) {
 	i := strings.Index(l, "=== VMTEST ")
 	if i < 0 {
 		if s.current != nil {
+			s.current.note(l)
 			if m := reResult.FindStringSubmatch(l); m != nil {
 				switch m[1] {
 				case "PASS":
@@ -153,6 +162,27 @@ func (s *consoleState) line(l string) {
 		s.current = nil
 	case strings.HasPrefix(mk, markDone):
 		s.done = true
+	}
+}
+
+// note keeps the console context of the test running now and, when a test
+// (or subtest) fails, files that context under the binary's failures.
+func (r *binResult) note(l string) {
+	t := strings.TrimSpace(l)
+	if strings.HasPrefix(t, "=== RUN ") && !strings.Contains(t, "/") {
+		r.recent = r.recent[:0]
+	}
+	if len(r.recent) == maxFailLines {
+		copy(r.recent, r.recent[1:])
+		r.recent = r.recent[:maxFailLines-1]
+	}
+	r.recent = append(r.recent, l)
+	if strings.HasPrefix(t, "--- FAIL: ") {
+		// A parent's FAIL line right after its failed subtest's adds nothing.
+		if len(r.recent) > 1 {
+			r.failures = append(r.failures, strings.Join(r.recent, "\n"))
+		}
+		r.recent = r.recent[:0]
 	}
 }
 

@@ -246,6 +246,10 @@ func TestConsoleState(t *testing.T) {
 		"--- PASS: TestX (0.01s)",
 		"    --- PASS: TestX/sub (0.00s)",
 		"--- SKIP: TestY (0.00s)",
+		"=== RUN   TestZ",
+		"=== RUN   TestZ/sub",
+		"    z_test.go:12: answer never came",
+		"    --- FAIL: TestZ/sub (0.00s)",
 		"--- FAIL: TestZ (0.00s)",
 		"FAIL",
 		"partial line=== VMTEST END a EXIT 1 START 3.5 STOP 4.0",
@@ -263,6 +267,9 @@ func TestConsoleState(t *testing.T) {
 	a, b, c := st.results["a"], st.results["b"], st.results["c"]
 	if !a.ended || a.exit != 1 || a.passed != 1 || a.skipped != 1 || a.failed != 1 || a.stop-a.start != 0.5 {
 		t.Errorf("a: %+v", a)
+	}
+	if want := "=== RUN   TestZ\n=== RUN   TestZ/sub\n    z_test.go:12: answer never came\n    --- FAIL: TestZ/sub (0.00s)"; len(a.failures) != 1 || a.failures[0] != want {
+		t.Errorf("a's failure context: %q, want one: %q", a.failures, want)
 	}
 	if !b.ended || b.exit != 0 || b.passed != 1 {
 		t.Errorf("b: %+v", b)
