@@ -61,6 +61,8 @@ go-deps:
 	$(GO) mod download
 
 vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
 
 staticcheck:

@@ -1,10 +1,10 @@
 package partnerstats
 
 import (
+	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"hash/maphash"
 	"time"
 )
 

@@ -12,10 +12,10 @@
 package partnerstats
 
 import (
+	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"hash/maphash"
 
 	"breakwater/firewall/rules"
 	"breakwater/protocols/view"
