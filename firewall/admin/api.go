@@ -141,9 +141,9 @@ func (a *API) status(s *Server, o *Options) statusJSON {
 		Version: o.Version, Started: a.Started, Uptime: time.Since(a.Started).Round(time.Second).String(),
 		Policy: policyJSON{Version: p.Version(), Loaded: p.Loaded, Config: p.Config.Path, Rules: p.Config.RulesPath()},
 		Messages: map[string]uint64{
-			"judged": o.Engine.Stats.Judged.Load(), "allowed": o.Engine.Stats.Allowed.Load(),
-			"dropped": o.Engine.Stats.Dropped.Load(), "rejected": o.Engine.Stats.Rejected.Load(),
-			"malformed": o.Engine.Stats.Malformed.Load(),
+			"judged": o.Engine.Stats.Judged(), "allowed": o.Engine.Stats.Allowed(),
+			"dropped": o.Engine.Stats.Dropped(), "rejected": o.Engine.Stats.Rejected(),
+			"malformed": o.Engine.Stats.Malformed(),
 		},
 		Quarantined: []QuarantineEntry{},
 	}

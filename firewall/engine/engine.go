@@ -98,12 +98,44 @@ func (v *Verdict) Partner() string {
 
 // Stats counts verdicts. Fields are updated atomically.
 type Stats struct {
-	Judged, Allowed, Dropped, Rejected, Malformed atomic.Uint64
 	// ByKind counts verdicts per protocol, direction (Direction order:
-	// inbound, outbound, unknown) and action (allow, drop, reject).
+	// inbound, outbound, unknown) and action (allow, drop, reject). The
+	// totals are sums of it, not counters of their own: every atomic
+	// increment on the per-message path costs tens of cycles.
 	ByKind [view.MAP + 1][3][3]atomic.Uint64
 	// MalformedBy counts malformed messages per protocol.
 	MalformedBy [view.MAP + 1]atomic.Uint64
+}
+
+// sum adds ByKind over protocols and directions for the actions in acts
+// (indexes into Actions).
+func (s *Stats) sum(acts ...int) uint64 {
+	var n uint64
+	for p := range s.ByKind {
+		for d := range s.ByKind[p] {
+			for _, a := range acts {
+				n += s.ByKind[p][d][a].Load()
+			}
+		}
+	}
+	return n
+}
+
+// Judged is the number of messages judged.
+func (s *Stats) Judged() uint64 { return s.sum(0, 1, 2) }
+
+// Allowed, Dropped and Rejected count the verdicts.
+func (s *Stats) Allowed() uint64  { return s.sum(0) }
+func (s *Stats) Dropped() uint64  { return s.sum(1) }
+func (s *Stats) Rejected() uint64 { return s.sum(2) }
+
+// Malformed is the number of malformed messages judged.
+func (s *Stats) Malformed() uint64 {
+	var n uint64
+	for p := range s.MalformedBy {
+		n += s.MalformedBy[p].Load()
+	}
+	return n
 }
 
 // Directions names the direction index of Stats.ByKind.
@@ -251,13 +283,11 @@ func (j *Judge) evaluate(m *view.Message) Verdict {
 // count updates the engine's and the rule set's counters.
 func (e *Engine) count(p *Policy, m *view.Message, v *Verdict) {
 	st := &e.Stats
-	st.Judged.Add(1)
 	proto := m.Protocol
 	if proto > view.MAP {
 		proto = view.ProtoUnknown
 	}
 	if m.Malformed != "" {
-		st.Malformed.Add(1)
 		st.MalformedBy[proto].Add(1)
 	}
 	dir := 2
@@ -270,13 +300,10 @@ func (e *Engine) count(p *Policy, m *view.Message, v *Verdict) {
 	}
 	switch v.Action {
 	case rules.Allow:
-		st.Allowed.Add(1)
 		st.ByKind[proto][dir][0].Add(1)
 	case rules.Drop:
-		st.Dropped.Add(1)
 		st.ByKind[proto][dir][1].Add(1)
 	case rules.Reject:
-		st.Rejected.Add(1)
 		st.ByKind[proto][dir][2].Add(1)
 	}
 	p.Rules.Hit(v.Rule)

@@ -205,8 +205,8 @@ func TestPolicySwap(t *testing.T) {
 	relaxed := newEngine(t, "disable: [DIA-C2-HSS-HOME-IMSI, DIA-C2-HSS-FOREIGN-IMSI]\n")
 	e.SetPolicy(relaxed.Policy())
 	expect(t, judge(t, e, idr, ukMME, homeHSS, t0), rules.Allow, "default")
-	if e.Stats.Judged.Load() != 2 || e.Stats.Rejected.Load() != 1 || e.Stats.Allowed.Load() != 1 {
-		t.Fatalf("stats judged=%d rejected=%d allowed=%d", e.Stats.Judged.Load(), e.Stats.Rejected.Load(), e.Stats.Allowed.Load())
+	if e.Stats.Judged() != 2 || e.Stats.Rejected() != 1 || e.Stats.Allowed() != 1 {
+		t.Fatalf("stats judged=%d rejected=%d allowed=%d", e.Stats.Judged(), e.Stats.Rejected(), e.Stats.Allowed())
 	}
 }
 

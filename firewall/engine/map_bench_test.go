@@ -182,7 +182,7 @@ func TestJudgeInvokesCountsOneMessage(t *testing.T) {
 		{m3uaData(two(0x2001, 50, trace), hlrGT, vlrGT), "MAP-C1-OPERATION", 1},
 		{m3uaData(two(0x2002, 2, ul), hlrGT, vlrGT), "default", 0},
 	} {
-		before := e.Stats.Judged.Load()
+		before := e.Stats.Judged()
 		set := e.Policy().Rules
 		hits := func() (total, decided uint64) {
 			for _, r := range append([]*rules.Rule{rules.DefaultRule}, set.Rules...) {
@@ -202,7 +202,7 @@ func TestJudgeInvokesCountsOneMessage(t *testing.T) {
 		if v.Rule.ID != c.rule || idx != c.idx {
 			t.Fatalf("case %d: %s at Invoke %d, want %s at %d", i, v.Rule.ID, idx, c.rule, c.idx)
 		}
-		if n := e.Stats.Judged.Load() - before; n != 1 {
+		if n := e.Stats.Judged() - before; n != 1 {
 			t.Errorf("case %d: counted as %d messages", i, n)
 		}
 		if total, decided := hits(); total-totalBefore != 1 || decided-decidedBefore != 1 {
