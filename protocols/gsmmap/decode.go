@@ -99,42 +99,28 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 		}
 	}
 
-	var invoke, result, comp tcap.Component
-	var haveInvoke, haveResult, haveError bool
-	seen := 0 // Invokes with a usable operation code so far
-	it := tc.Components()
-	for it.Read(&comp) {
-		switch comp.Type {
-		case tcap.Invoke:
-			v.Request = true
-			op, ok := d.code(comp.Op)
-			if !ok {
-				continue
-			}
-			if isMAP && v.AppContext != 0 && OpName(op) != "" && !InContext(v.AppContext, op) {
-				v.Flags |= view.FlagAppMismatch
-			}
-			if !haveInvoke && seen == want {
-				invoke, haveInvoke = comp, true
-			}
-			seen++
-		case tcap.ReturnResultLast, tcap.ReturnResultNotLast:
-			if !haveResult && comp.Op.Kind != tcap.CodeNone {
-				result, haveResult = comp, true
-			}
-		case tcap.ReturnError:
-			if haveError {
-				continue
-			}
-			haveError = true
-			if code, ok := d.code(comp.Error); ok {
-				v.ResultCode = uint32(code)
-			}
+	// The picked components are kept as copies, or, for the single
+	// component parsed once by tcap.Parse, found in tc.First (no copy).
+	sc := scan{want: want, isMAP: isMAP}
+	first := tc.First()
+	if first != nil && tc.NumComponents == 1 {
+		sc.stable = true
+		sc.visit(&d, first)
+	} else {
+		var comp tcap.Component
+		it := tc.Components()
+		for it.Read(&comp) {
+			sc.visit(&d, &comp)
+		}
+		if err := it.Err(); err != nil { // not after a successful tcap.Parse
+			v.Malformed = err.Error()
+			return err
 		}
 	}
-	if err := it.Err(); err != nil { // not after a successful tcap.Parse
-		v.Malformed = err.Error()
-		return err
+	haveInvoke, haveResult := sc.haveInvoke, sc.haveResult
+	invoke, result := &sc.invoke, &sc.result
+	if sc.stable {
+		invoke, result = first, first
 	}
 
 	var err error
@@ -147,7 +133,7 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 			v.Op = opNameVersion(op, v.AppContextVersion)
 			if o := lookup(op); o != nil {
 				v.Flags |= o.flags
-				err = d.param(&invoke, o.arg)
+				err = d.param(invoke, o.arg)
 			}
 		case isCAP:
 			v.Op = CAPOpName(op)
@@ -162,7 +148,7 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 		case isMAP:
 			v.Op = opNameVersion(op, v.AppContextVersion)
 			if o := lookup(op); o != nil {
-				err = d.param(&result, o.res)
+				err = d.param(result, o.res)
 			}
 		case isCAP:
 			v.Op = CAPOpName(op)
@@ -174,6 +160,57 @@ func decode(tc *tcap.Message, want int, v *view.Message) error {
 	}
 	d.finish()
 	return nil
+}
+
+// scan picks, from a message's components, the Invoke to judge (the
+// want-th with a usable operation code), the first ReturnResult that
+// names its operation and the first ReturnError's code, and flags what
+// it sees on the way. It copies the components it picks unless they
+// outlive the scan (stable: the one component tcap.Parse kept).
+type scan struct {
+	want, seen     int // seen: Invokes with a usable operation code so far
+	isMAP, stable  bool
+	haveInvoke     bool
+	haveResult     bool
+	haveError      bool
+	invoke, result tcap.Component
+}
+
+func (s *scan) visit(d *decoder, comp *tcap.Component) {
+	v := d.v
+	switch comp.Type {
+	case tcap.Invoke:
+		v.Request = true
+		op, ok := d.code(comp.Op)
+		if !ok {
+			return
+		}
+		if s.isMAP && v.AppContext != 0 && OpName(op) != "" && !InContext(v.AppContext, op) {
+			v.Flags |= view.FlagAppMismatch
+		}
+		if !s.haveInvoke && s.seen == s.want {
+			s.haveInvoke = true
+			if !s.stable {
+				s.invoke = *comp
+			}
+		}
+		s.seen++
+	case tcap.ReturnResultLast, tcap.ReturnResultNotLast:
+		if !s.haveResult && comp.Op.Kind != tcap.CodeNone {
+			s.haveResult = true
+			if !s.stable {
+				s.result = *comp
+			}
+		}
+	case tcap.ReturnError:
+		if s.haveError {
+			return
+		}
+		s.haveError = true
+		if code, ok := d.code(comp.Error); ok {
+			v.ResultCode = uint32(code)
+		}
+	}
 }
 
 // header fills what the transaction portion says.

@@ -123,6 +123,9 @@ type Message struct {
 	NumInvokes          int
 	HasComponentPortion bool
 	components          []byte
+	// first is the first component, kept from the count so that the
+	// common single-component message is not parsed twice (First).
+	first Component
 
 	// Raw is the whole message (without trailing bytes).
 	Raw []byte
@@ -292,6 +295,13 @@ func tid(e *ber.TLV) (uint32, []byte, error) {
 
 func (m *Message) countComponents() error {
 	it := m.Components()
+	if !it.Read(&m.first) {
+		return it.Err()
+	}
+	m.NumComponents++
+	if m.first.Type == Invoke {
+		m.NumInvokes++
+	}
 	var c Component
 	for it.Read(&c) {
 		m.NumComponents++
@@ -300,4 +310,15 @@ func (m *Message) countComponents() error {
 		}
 	}
 	return it.Err()
+}
+
+// First returns the first component (valid until m is parsed again), or
+// nil when the message has none. With NumComponents == 1 it is all a
+// reader needs: the hot path of one operation per message reads its
+// component once, during Parse.
+func (m *Message) First() *Component {
+	if m.NumComponents == 0 {
+		return nil
+	}
+	return &m.first
 }
