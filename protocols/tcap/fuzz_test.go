@@ -115,6 +115,38 @@ func inside(s, b []byte) bool {
 func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 // checkParse is FuzzTCAP's property check.
+// checkMemo parses b again, from a copy, with the Message that just read
+// it (so its dialogue portion comes from the memo) and with one that read
+// another message before: each must give what a fresh Message gave, with
+// every slice aliasing its own input.
+func checkMemo(t *testing.T, b []byte, fresh *Message, freshErr error) {
+	c := bytes.Clone(b)
+	again := *fresh // same memo
+	for _, prev := range []*Message{&again, new(Message)} {
+		if prev != &again {
+			Parse(beginWithDialogue, prev)
+		}
+		err := Parse(c, prev)
+		if err != freshErr {
+			t.Fatalf("memo: error %v, fresh %v", err, freshErr)
+		}
+		for _, s := range [][]byte{prev.Dialogue.ACN, prev.Dialogue.UserInfo, prev.Dialogue.ProtocolVersion} {
+			if s != nil && !inside(s, c) {
+				t.Fatal("memo: a dialogue field does not alias the new input")
+			}
+		}
+		got, want := prev.Dialogue, fresh.Dialogue
+		if got.Kind != want.Kind || got.Result != want.Result || got.DiagnosticSource != want.DiagnosticSource ||
+			got.Diagnostic != want.Diagnostic || got.AbortSource != want.AbortSource ||
+			!sameBytes(got.ACN, want.ACN) || !sameBytes(got.UserInfo, want.UserInfo) || !sameBytes(got.ProtocolVersion, want.ProtocolVersion) {
+			t.Fatalf("memo: dialogue %+v, fresh %+v", got, want)
+		}
+	}
+}
+
+// sameBytes is bytes.Equal that also tells nil from empty.
+func sameBytes(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
+
 func checkParse(t *testing.T, b []byte) {
 	var m Message
 	err := Parse(b, &m)
@@ -132,6 +164,7 @@ func checkParse(t *testing.T, b []byte) {
 	if m.Dialogue.ACN != nil && !ber.ValidOID(m.Dialogue.ACN) {
 		t.Fatal("ACN not a valid OID")
 	}
+	checkMemo(t, b, &m, err)
 	if err != nil {
 		return
 	}
@@ -226,3 +259,11 @@ func TestAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// beginWithDialogue is a Begin with an AARQ (anyTimeInfoEnquiry v3): what
+// a Message has in its memo before it reads another message.
+var beginWithDialogue = func() []byte {
+	var b Builder
+	return bytes.Clone(b.Start(Begin).OTID([]byte{1, 2, 3, 4}).AARQ(acnATI3, nil).
+		Components().Invoke(1, 71, nil).Message())
+}()

@@ -126,6 +126,8 @@ type Message struct {
 	// first is the first component, kept from the count so that the
 	// common single-component message is not parsed twice (First).
 	first Component
+	// memo outlives Parse's reset of the rest (see dialogueMemo).
+	memo dialogueMemo
 
 	// Raw is the whole message (without trailing bytes).
 	Raw []byte
@@ -137,7 +139,7 @@ type Message struct {
 // what was read before the problem: at least the message type once the
 // outer tag is known, and the transaction ids that preceded the damage.
 func Parse(b []byte, m *Message) error {
-	*m = Message{}
+	m.reset()
 	if len(b) == 0 {
 		return ber.ErrTruncated
 	}
@@ -234,9 +236,7 @@ func (m *Message) parseBody(body []byte) error {
 			m.DTID, m.DTIDBytes, err = tid(&e)
 			m.HasDTID = err == nil
 		case slotDialogue:
-			if err = parseDialogue(&e, m.Type, &m.Dialogue); err != nil {
-				m.Dialogue = Dialogue{} // only what was read correctly stays
-			}
+			err = m.dialogue(&e)
 		case slotPAbort:
 			var v int64
 			if v, err = e.Int(); err != nil || v < 0 || v > 255 || len(e.Value) != 1 {
@@ -267,6 +267,12 @@ func (m *Message) parseBody(body []byte) error {
 		return ErrNoComponents
 	}
 	return nil
+}
+
+// reset clears everything a parse sets, keeping the dialogue memo.
+func (m *Message) reset() {
+	memo := &m.memo
+	*m = Message{memo: *memo}
 }
 
 // missing turns an out-of-place element into the more precise "missing
