@@ -21,7 +21,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp clang-14 llvm-14 libbpf-dev linux-libc-dev iproute2
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
-        generate check-generated fuzz bench-go pgo clean
+        generate check-generated fuzz bench bench-go pgo clean
 
 all: build
 
@@ -93,6 +93,17 @@ fuzz:
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+# The benchmark harness (not part of make test): the same S6a load direct,
+# through a do-nothing relay, through Breakwater and through freeDiameter,
+# interleaved; a table on stdout, bench-results/results.{json,png}. Then
+# the replay benchmark on the largest shared capture (skipped without it).
+# make bench BENCHFLAGS='-duration 5s -rounds 5 -loads 0.25,0.5,0.75,0.9'
+BENCHFLAGS ?=
+bench: build apt-deps
+	CGO_ENABLED=0 $(GO) build -o bin/bwbench ./cmd/bwbench
+	bin/bwbench -breakwater $(BIN) -out bench-results $(BENCHFLAGS)
+	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$' -benchmem -benchtime 3s ./firewall/replay/
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestMain lets the test binary be the harness's child nodes too, as the
+// bwbench binary is (the harness runs os.Executable()).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == "responder" || os.Args[1] == "relay") {
+		var err error
+		if os.Args[1] == "responder" {
+			err = responderMain(os.Args[2:])
+		} else {
+			err = relayMain(os.Args[2:])
+		}
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestHarnessRuns runs the whole harness briefly: every setup answers,
+// Breakwater blocks the probes and answers them itself, and the JSON and
+// PNG are written.
+func TestHarnessRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Breakwater, freeDiameter and load for several seconds")
+	}
+	dir := t.TempDir()
+	bw := filepath.Join(dir, "breakwater")
+	if out, err := exec.Command("go", "build", "-o", bw, "../breakwater").CombinedOutput(); err != nil {
+		t.Fatalf("building breakwater: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "out")
+	setups := "direct,relay,breakwater"
+	if _, err := os.Stat("/usr/bin/freeDiameterd"); err == nil {
+		setups += ",freediameter"
+	}
+	if err := runMain([]string{"-duration", "300ms", "-warmup", "100ms", "-rounds", "1", "-conns", "2",
+		"-loads", "0.3", "-breakwater", bw, "-setups", setups, "-out", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Setups) < 3 || len(rep.Loads) != 1 {
+		t.Fatalf("setups %v loads %v", rep.Setups, rep.Loads)
+	}
+	for _, s := range rep.Setups {
+		m := rep.Max[s]
+		if m == nil || m.Answered == 0 || m.Rate <= 0 || m.P99 <= 0 {
+			t.Fatalf("%s: max %+v", s, m)
+		}
+		if pts := rep.Points[s]; len(pts) != 1 || pts[0].Answered == 0 {
+			t.Fatalf("%s: points %+v", s, pts)
+		}
+	}
+	// The responder answers every request 2001; Breakwater rejects the
+	// IDR probes (a tenth of the mix) itself.
+	if bl := rep.Max["breakwater"].Blocked; bl < 0.05 || bl > 0.15 {
+		t.Errorf("breakwater answered %.0f%% with a refusal, want about 10%%", 100*bl)
+	}
+	if bl := rep.Max["relay"].Blocked; bl != 0 {
+		t.Errorf("the do-nothing relay's answers: %.0f%% not 2001", 100*bl)
+	}
+	if a := rep.Max["breakwater"].Alloc; a < 0 {
+		t.Errorf("Breakwater's allocations were not measured")
+	}
+	f, err := os.Open(filepath.Join(out, "results.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if img, err := png.Decode(f); err != nil || img.Bounds().Dx() < 500 {
+		t.Fatalf("results.png: %v", err)
+	}
+}
