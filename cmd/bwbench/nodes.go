@@ -108,7 +108,8 @@ func serveUntilSignal(addr string) error {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("/alloc", func(w http.ResponseWriter, _ *http.Request) {
-			fmt.Fprintln(w, allocBytes())
+			b, n := allocs()
+			fmt.Fprintln(w, b, n)
 		})
 		srv := &http.Server{Handler: mux}
 		go func() {
@@ -123,13 +124,14 @@ func serveUntilSignal(addr string) error {
 	return nil
 }
 
-// allocBytes is the bytes allocated by the process so far (the same
-// counter as Prometheus's go_memstats_alloc_bytes_total).
-func allocBytes() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+// allocs is the bytes and objects allocated by the process so far (the
+// counters behind Prometheus's go_memstats_alloc_bytes_total and
+// go_memstats_mallocs_total).
+func allocs() (bytes, objects uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return 0, 0
 	}
-	return s[0].Value.Uint64()
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }

@@ -58,15 +58,17 @@ type setup struct {
 	Name   string `json:"name"`
 	target string
 	node   *proc // the process in the middle (the responder for direct)
-	alloc  func() (uint64, bool)
+	alloc  func() (allocCount, bool)
 }
+
+// allocCount is a Go process's allocation counters.
+type allocCount struct{ bytes, objects uint64 }
 
 // sample is one measurement of one setup.
 type sample struct {
 	res      *loadgen.Result
-	total    uint64
 	cpu      time.Duration
-	alloc    uint64
+	alloc    allocCount
 	hasAlloc bool
 }
 
@@ -81,13 +83,13 @@ type point struct {
 	AddedP99  float64 `json:"added_p99_us"`
 	AddedP999 float64 `json:"added_p999_us"`
 	CPU       float64 `json:"cpu_us_per_msg"`      // the middle node's CPU time per answer
-	Alloc     float64 `json:"alloc_bytes_per_msg"` // the middle node's allocations per answer; -1: not measurable
+	Alloc     float64 `json:"alloc_bytes_per_msg"` // the middle node's bytes allocated per answer; -1: not measurable
+	Allocs    float64 `json:"allocs_per_msg"`      // and objects allocated per answer
 	Blocked   float64 `json:"blocked_share"`       // answers with a Result-Code other than 2001
 	Answered  uint64  `json:"answered"`
 	hist      loadgen.Histogram
 	cpuSum    time.Duration
-	totalSum  uint64
-	allocSum  uint64
+	allocSum  allocCount
 	allocKnow bool
 	elapsed   time.Duration
 	other     uint64
@@ -200,7 +202,7 @@ func runMain(args []string) error {
 				return err
 			}
 			procs = append(procs, p)
-			setups = append(setups, &setup{Name: "freediameter", target: url(port), node: p, alloc: func() (uint64, bool) { return 0, false }})
+			setups = append(setups, &setup{Name: "freediameter", target: url(port), node: p, alloc: func() (allocCount, bool) { return allocCount{}, false }})
 		}
 	}
 	for _, s := range setups {
@@ -211,12 +213,30 @@ func runMain(args []string) error {
 	}
 
 	measure := func(s *setup, rate float64) (sample, error) {
-		cpu0, alloc0, ok0 := s.node.cpu(), uint64(0), false
-		if s.alloc != nil {
-			alloc0, ok0 = s.alloc()
+		// The node's CPU time and allocations are read when the measured
+		// interval begins and ends: connection set-up and warm-up are
+		// not charged to the measured answers.
+		var cpu0, cpu1 time.Duration
+		var alloc0, alloc1 allocCount
+		var ok0, ok1 bool
+		// Reading the counters allocates in the node too (a /metrics
+		// scrape): two readings back to back at the start measure one
+		// reading, which is taken off the interval's count.
+		var probe allocCount
+		mark := func(begin bool) {
+			if begin {
+				cpu0 = s.node.cpu()
+				first, okf := s.alloc()
+				alloc0, ok0 = s.alloc()
+				ok0 = ok0 && okf
+				probe = allocCount{alloc0.bytes - first.bytes, alloc0.objects - first.objects}
+				return
+			}
+			cpu1 = s.node.cpu()
+			alloc1, ok1 = s.alloc()
 		}
 		o := loadgen.Options{Target: s.target, From: partnerSource, ID: partnerID, Conns: *conns, Window: *window,
-			Rate: rate, Warmup: *warmup, Duration: *duration, Mix: s6aMix()}
+			Rate: rate, Warmup: *warmup, Duration: *duration, Mix: s6aMix(), Mark: mark}
 		if rate > 0 {
 			o.Window = 256 // open loop: the rate sets the pace, not the window
 		}
@@ -224,15 +244,12 @@ func runMain(args []string) error {
 		if err != nil {
 			return sample{}, fmt.Errorf("%s: %w", s.Name, err)
 		}
-		smp := sample{res: res, cpu: s.node.cpu() - cpu0}
-		if s.alloc != nil {
-			if a1, ok1 := s.alloc(); ok0 && ok1 {
-				smp.alloc, smp.hasAlloc = a1-alloc0, true
-			}
+		smp := sample{res: res, cpu: cpu1 - cpu0}
+		if ok0 && ok1 {
+			sub := func(a, b, c uint64) uint64 { return max(a-b, c) - c } // a-b-c, at least 0
+			smp.alloc = allocCount{sub(alloc1.bytes, alloc0.bytes, probe.bytes), sub(alloc1.objects, alloc0.objects, probe.objects)}
+			smp.hasAlloc = true
 		}
-		// CPU time and allocations cover the whole run, warm-up included:
-		// they are divided by every answer of it.
-		smp.total = res.Total
 		return smp, nil
 	}
 	runLevel := func(rate float64, label string) (map[string]*point, error) {
@@ -314,8 +331,8 @@ func (p *point) add(s sample) {
 	p.Answered += s.res.Answered
 	p.elapsed += s.res.Elapsed
 	p.cpuSum += s.cpu
-	p.totalSum += s.total
-	p.allocSum += s.alloc
+	p.allocSum.bytes += s.alloc.bytes
+	p.allocSum.objects += s.alloc.objects
 	p.allocKnow = p.allocKnow && s.hasAlloc
 	p.other += s.res.Answered - s.res.ByResult[diameter.ResultSuccess]
 }
@@ -330,22 +347,21 @@ func (p *point) finish(direct *point) {
 	if direct != nil {
 		p.AddedP50, p.AddedP99, p.AddedP999 = p.P50-direct.P50, p.P99-direct.P99, p.P999-direct.P999
 	}
-	if p.totalSum > 0 {
-		p.CPU = us(p.cpuSum) / float64(p.totalSum)
-		p.Alloc = float64(p.allocSum) / float64(p.totalSum)
-	}
 	if p.Answered > 0 {
+		p.CPU = us(p.cpuSum) / float64(p.Answered)
+		p.Alloc = float64(p.allocSum.bytes) / float64(p.Answered)
+		p.Allocs = float64(p.allocSum.objects) / float64(p.Answered)
 		p.Blocked = float64(p.other) / float64(p.Answered)
 	}
 	if !p.allocKnow {
-		p.Alloc = -1
+		p.Alloc, p.Allocs = -1, -1
 	}
 }
 
 func printReport(w io.Writer, rep *report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "\n%s; %v × %s per run, %d connections, S6a mix with 10%% blocked probes\n\n", rep.Machine, rep.Options["rounds"], rep.Options["duration"], rep.Options["conns"])
-	fmt.Fprintln(tw, "setup\toffered/s\tanswers/s\tp50 µs\tp99 µs\tp99.9 µs\tadded p99 µs\tCPU µs/msg\talloc B/msg\tnot 2001\t")
+	fmt.Fprintln(tw, "setup\toffered/s\tanswers/s\tp50 µs\tp99 µs\tp99.9 µs\tadded p99 µs\tCPU µs/msg\tallocs/msg\tB/msg\tnot 2001\t")
 	row := func(name string, p *point) {
 		if p == nil {
 			return
@@ -354,17 +370,17 @@ func printReport(w io.Writer, rep *report) {
 		if p.Offered > 0 {
 			off = fmt.Sprintf("%.0f", p.Offered)
 		}
-		alloc := "-"
+		allocs, alloc := "-", "-"
 		if p.Alloc >= 0 {
-			alloc = fmt.Sprintf("%.1f", p.Alloc)
+			allocs, alloc = fmt.Sprintf("%.3f", p.Allocs), fmt.Sprintf("%.1f", p.Alloc)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%+.0f\t%.2f\t%s\t%.0f%%\t\n", name, off, p.Rate, p.P50, p.P99, p.P999, p.AddedP99, p.CPU, alloc, 100*p.Blocked)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%+.0f\t%.2f\t%s\t%s\t%.0f%%\t\n", name, off, p.Rate, p.P50, p.P99, p.P999, p.AddedP99, p.CPU, allocs, alloc, 100*p.Blocked)
 	}
 	for _, s := range rep.Setups {
 		row(s, rep.Max[s])
 	}
 	for i := range rep.Loads {
-		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t")
+		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t\t")
 		for _, s := range rep.Setups {
 			if i < len(rep.Points[s]) {
 				row(s, rep.Points[s][i])
@@ -500,34 +516,42 @@ func waitServing(target string, timeout time.Duration) error {
 	return fmt.Errorf("not serving after %v: %v", timeout, last)
 }
 
-// statsAlloc reads a bwbench node's allocation counter.
-func statsAlloc(port int) func() (uint64, bool) {
-	return func() (uint64, bool) {
+// statsAlloc reads a bwbench node's allocation counters.
+func statsAlloc(port int) func() (allocCount, bool) {
+	return func() (allocCount, bool) {
 		b, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/alloc", port))
 		if err != nil {
-			return 0, false
+			return allocCount{}, false
 		}
-		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-		return v, err == nil
+		var a allocCount
+		_, err = fmt.Sscan(string(b), &a.bytes, &a.objects)
+		return a, err == nil
 	}
 }
 
-// metricsAlloc reads go_memstats_alloc_bytes_total from Breakwater's
-// /metrics.
-func metricsAlloc(port int) func() (uint64, bool) {
-	return func() (uint64, bool) {
+// metricsAlloc reads go_memstats_alloc_bytes_total and
+// go_memstats_mallocs_total from Breakwater's /metrics.
+func metricsAlloc(port int) func() (allocCount, bool) {
+	return func() (allocCount, bool) {
 		b, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 		if err != nil {
-			return 0, false
+			return allocCount{}, false
 		}
+		var a allocCount
+		found := 0
 		sc := bufio.NewScanner(strings.NewReader(string(b)))
 		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_alloc_bytes_total "); ok {
-				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				return uint64(f), err == nil
+			for name, dst := range map[string]*uint64{"go_memstats_alloc_bytes_total ": &a.bytes, "go_memstats_mallocs_total ": &a.objects} {
+				if v, ok := strings.CutPrefix(sc.Text(), name); ok {
+					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					if err == nil {
+						*dst = uint64(f)
+						found++
+					}
+				}
 			}
 		}
-		return 0, false
+		return a, found == 2
 	}
 }
 

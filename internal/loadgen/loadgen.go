@@ -52,6 +52,11 @@ type Options struct {
 	Warmup   time.Duration // run, then discard, before measuring
 	Duration time.Duration
 	Mix      []Request
+	// Mark, if set, is called when the measured interval begins (true)
+	// and ends (false): where a harness reads the target's CPU time and
+	// allocation counters, so that connection set-up and warm-up are not
+	// charged to the measured messages.
+	Mark func(begin bool)
 }
 
 // Result is what a run measured (after the warm-up).
@@ -186,6 +191,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	// The warm-up's samples are discarded: measurement starts here.
 	time.Sleep(time.Until(measureFrom))
+	if o.Mark != nil {
+		o.Mark(true)
+	}
 	for _, c := range cs {
 		c.measure.Store(true)
 	}
@@ -197,6 +205,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	elapsed := time.Since(measureFrom)
 	for _, c := range cs {
 		c.measure.Store(false)
+	}
+	if o.Mark != nil {
+		o.Mark(false)
 	}
 	// Let answers in flight arrive, then close: the receivers end on the
 	// closed connections.
