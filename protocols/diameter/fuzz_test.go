@@ -163,7 +163,7 @@ var knownErrors = []error{ErrShort, ErrVersion, ErrLength, ErrTruncated, ErrTrai
 	ErrAVPHeader, ErrAVPLength, ErrDepth, ErrGrouped}
 
 var knownReasons = []string{"", reasonDupOriginHost, reasonDupOriginRealm, reasonDupDestHost, reasonDupDestRealm,
-	reasonDupVisited, reasonBadVisited, reasonBadIMSI, reasonBadMSISDN, reasonBadResult}
+	reasonDupVisited, reasonBadVisited, reasonBadIMSI, reasonBadMSISDN, reasonBadResult, reasonBadUnsigned32}
 
 // within reports whether s is empty or lies inside b.
 func within(b, s []byte) bool {
