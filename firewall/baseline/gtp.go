@@ -127,10 +127,12 @@ var (
 	bothGTP   = []view.Protocol{view.GTPv1C, view.GTPv2C}
 )
 
-// sequenceKey identifies a request for replay detection: the sender, its
-// sequence number, the message type and the session it addresses.
+// sequenceKey identifies a request for replay detection: the sender's
+// GTP-C endpoint (address and port: sequence numbers are per endpoint, TS
+// 29.274 §7.6), its sequence number, the message type and the session it
+// addresses.
 func sequenceKey(m *view.Message) uint64 {
-	base := state.NodeKey(m.Src.Addr(), m.TEID) ^ (uint64(m.Code)+1)*0xC2B2AE3D27D4EB4F
+	base := state.NodeKey(m.Src.Addr(), m.TEID) ^ (uint64(m.Code)+1)*0xC2B2AE3D27D4EB4F ^ uint64(m.Src.Port())*0x165667B19E3779F9
 	return state.SeqKey(base, m.Transaction)
 }
 

@@ -101,21 +101,27 @@ func (e *Engine) learnGTP(c *rules.Context) {
 		if !ok || !c.HomeIMSI() {
 			return
 		}
-		e.state.AddPending(gtpPendingKey(m.Src.Addr(), m.Transaction), state.Pending{
+		e.state.AddPending(gtpPendingKey(m.Src, m.Transaction), state.Pending{
 			IMSI:     imsi,
 			Location: state.Location{PLMN: m.VisitedPLMN, Partner: c.Sender.Name, Time: m.Time},
 		})
 	case c.Outbound() && isCreated:
-		if c.Receiver == nil || c.Receiver.Home {
+		if c.Receiver == nil || c.Receiver.Home || !gtpAccepted(m) {
 			return
 		}
-		p, ok := e.state.TakePending(gtpPendingKey(m.Dst.Addr(), m.Transaction), m.Time)
-		if !ok || p.Location.Partner != c.Receiver.Name || !gtpAccepted(m) {
-			return
-		}
-		if !p.Location.PLMN.IsZero() {
+		// The session belongs to the partner node the home node answers:
+		// that needs nothing remembered from the request. The pending
+		// entry (which a full table may have lost) only adds where the
+		// subscriber is: missing it fails open for the velocity check,
+		// while recording no session would refuse the partner's own
+		// Modify Bearer and Delete Session.
+		p, ok := e.state.TakePending(gtpPendingKey(m.Dst, m.Transaction), m.Time)
+		if ok && p.Location.Partner == c.Receiver.Name && !p.Location.PLMN.IsZero() {
 			p.Location.Time = m.Time
 			e.state.SetLocation(p.IMSI, p.Location)
+		}
+		if !ok || p.Location.Partner != c.Receiver.Name {
+			p.IMSI = 0
 		}
 		if m.SenderTEID != 0 {
 			// The partner addresses the session at the endpoint the home
@@ -144,10 +150,12 @@ func gtpAccepted(m *view.Message) bool {
 	return m.ResultCode >= 128 && m.ResultCode <= 191
 }
 
-// gtpPendingKey keys a pending session creation by the partner node that
-// sent it and its sequence number (kept apart from Diameter's keys).
-func gtpPendingKey(node netip.Addr, seq uint64) uint64 {
-	return state.SeqKey(state.NodeKey(node, 0x47545020), seq) // "GTP "
+// gtpPendingKey keys a pending session creation by the partner's GTP-C
+// endpoint (address and port: TS 29.274 §7.6 numbers requests per
+// endpoint, so two ports of one node have sequence spaces of their own)
+// and the request's sequence number, which its response repeats.
+func gtpPendingKey(node netip.AddrPort, seq uint64) uint64 {
+	return state.SeqKey(state.NodeKey(node.Addr(), 0x47545020^uint32(node.Port())<<8), seq) // "GTP "
 }
 
 // pendingKey mixes the partner into the transaction ids so that two

@@ -21,10 +21,7 @@ type assocTable[V any] struct {
 	buckets []assocBucket[V]
 }
 
-const (
-	pendingWays     = 1 << pendingWaysLog2
-	pendingWaysLog2 = 2
-)
+const pendingWays = 4
 
 // assocBucket keeps its slots' keys and times together, ahead of the
 // values: finding a slot (the same key, a free or expired one, the
@@ -53,17 +50,17 @@ func newAssocTable[V any](capacity int, ttl time.Duration) *assocTable[V] {
 	return &assocTable[V]{ttl: int64(ttl), mask: uint64(n - 1), buckets: make([]assocBucket[V], n)}
 }
 
-// bucket is the key's low bits, unhashed, without the lowest two:
-// callers build keys as a well-mixed base per peer plus the peer's
-// sequence number (see SeqKey), and peers number requests consecutively,
-// so a peer's four consecutive requests share one bucket (its four ways)
-// and the next four take the next bucket. The bucket a request touches was
-// then touched by the same peer's previous request, and is still in the
-// CPU's cache: one peer sending costs a cache miss per four requests, not
-// per request, and the memory in use at any moment is a bucket per active
-// peer, however large the table.
+// bucket is the key's low bits, unhashed: callers build keys as a
+// well-mixed base per peer plus the peer's sequence number (see SeqKey), so
+// that a peer's consecutive requests land in consecutive buckets. Peers
+// number requests consecutively, and walking memory in order is what lets
+// the CPU fetch the next bucket before it is needed. (Giving a peer's
+// consecutive requests one bucket would spare more cache misses, but then
+// another peer passing through that bucket evicts live entries: one
+// bucket's four ways would hold one peer's requests instead of one request
+// each of four peers.)
 func (t *assocTable[V]) bucket(key uint64) *assocBucket[V] {
-	return &t.buckets[(key>>pendingWaysLog2)&t.mask]
+	return &t.buckets[key&t.mask]
 }
 
 func (t *assocTable[V]) put(key uint64, p V, at time.Time) {
