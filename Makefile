@@ -12,6 +12,7 @@ BIN          := bin/breakwater
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -s -w -X main.version=$(VERSION)
 FUZZTIME     ?= 60s
+SOAKTIME     ?= 5m
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the test suite uses as independent oracles (tshark), packet
@@ -21,7 +22,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp clang-14 llvm-14 libbpf-dev linux-libc-dev iproute2
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
-        generate check-generated fuzz bench bench-go pgo clean
+        generate check-generated fuzz soak bench bench-go pgo clean
 
 all: build
 
@@ -104,6 +105,14 @@ bench: build apt-deps
 	CGO_ENABLED=0 $(GO) build -o bin/bwbench ./cmd/bwbench
 	bin/bwbench -breakwater $(BIN) -out bench-results $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$' -benchmem -benchtime 3s ./firewall/replay/
+
+# Soak test (not part of make test): breakwater run relays mixed valid and
+# malformed Diameter (TCP), GTP-C (UDP) and M3UA (TCP) traffic from two lab
+# partners for SOAKTIME (default 5m) and reports memory, goroutines and
+# message counts; it fails on a lost message or unbounded growth:
+# make soak SOAKTIME=1h
+soak:
+	SOAKTIME=$(SOAKTIME) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 0 ./cmd/breakwater/
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

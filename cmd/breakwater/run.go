@@ -413,6 +413,7 @@ func relayConfig(cfg *config.Config, d config.DiameterRelay) proxy.Config {
 	if d.UpstreamSource.Set {
 		c.UpstreamSource = d.UpstreamSource.IPs
 	}
+	c.ReadTimeout, c.MaxConns, c.MaxConnsPerSource = cfg.Limits.ReadTimeout, cfg.Limits.MaxConnections, cfg.Limits.MaxConnectionsPerSource
 	return c
 }
 
@@ -433,6 +434,7 @@ func m3uaConfig(cfg *config.Config, m config.M3UARelay) proxy.M3UAConfig {
 	if m.UpstreamSource.Set {
 		c.UpstreamSource = m.UpstreamSource.IPs
 	}
+	c.ReadTimeout, c.MaxConns, c.MaxConnsPerSource = cfg.Limits.ReadTimeout, cfg.Limits.MaxConnections, cfg.Limits.MaxConnectionsPerSource
 	return c
 }
 

@@ -36,7 +36,9 @@ var (
 	locations   = desc("subscriber_locations", "Subscribers whose location the Cat 3 state holds.")
 	pending     = desc("pending_location_updates", "Location updates waiting for their confirming answer.")
 	accepted    = desc("diameter_connections_accepted_total", "Peer connections accepted.", "relay")
-	refused     = desc("diameter_connections_refused_total", "Peer connections refused (unknown source).", "relay")
+	refused     = desc("diameter_connections_refused_total", "Peer connections refused at accept: unknown source, quarantined partner, or over limits.max_connections(_per_source).", "relay")
+	overLimit   = desc("diameter_connections_over_limit_total", "Peer connections refused for limits.max_connections or max_connections_per_source (also counted in refused).", "relay")
+	readStalls  = desc("diameter_read_timeouts_total", "Peer connections closed for not sending a whole message within limits.read_timeout (slowloris, half-open).", "relay")
 	pairs       = desc("diameter_connection_pairs", "Peer connections now open (each with its upstream).", "relay")
 	upstreamUp  = desc("diameter_upstream_connections_up", "Paired upstream connections now up.", "relay")
 	connects    = desc("diameter_upstream_connects_total", "Upstream connections established (initial and reconnects).", "relay")
@@ -61,7 +63,9 @@ var (
 	gtpRewrite  = desc("gtp_rewrite_failures_total", "Messages whose endpoint address family the relay has no address for.", "relay")
 
 	m3uaAccepted   = desc("m3ua_associations_accepted_total", "Partner associations accepted.", "relay")
-	m3uaRefused    = desc("m3ua_associations_refused_total", "Partner associations refused (unknown source).", "relay")
+	m3uaRefused    = desc("m3ua_associations_refused_total", "Partner associations refused at accept: unknown source, quarantined partner, or over limits.max_connections(_per_source).", "relay")
+	m3uaOverLimit  = desc("m3ua_associations_over_limit_total", "Partner associations refused for limits.max_connections or max_connections_per_source (also counted in refused).", "relay")
+	m3uaReadStalls = desc("m3ua_read_timeouts_total", "Partner associations closed for not sending a whole message within limits.read_timeout.", "relay")
 	m3uaPairs      = desc("m3ua_association_pairs", "Partner associations now open (each with its upstream).", "relay")
 	m3uaUp         = desc("m3ua_upstream_associations_up", "Paired upstream associations now up.", "relay")
 	m3uaUpFail     = desc("m3ua_upstream_failures_total", "Upstream associations that could not be opened (the partner's was closed).", "relay")
@@ -81,9 +85,9 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
-		accepted, refused, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
+		accepted, refused, overLimit, readStalls, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
 		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite, gtpRestarts, gtpEvicted,
-		m3uaAccepted, m3uaRefused, m3uaPairs, m3uaUp, m3uaUpFail, m3uaUpLost, m3uaRelayed, m3uaBlocked, m3uaAnswers,
+		m3uaAccepted, m3uaRefused, m3uaOverLimit, m3uaReadStalls, m3uaPairs, m3uaUp, m3uaUpFail, m3uaUpLost, m3uaRelayed, m3uaBlocked, m3uaAnswers,
 		m3uaUnanswered, m3uaMgmt, m3uaDecode, m3uaHeld, m3uaEvicted, m3uaFraming, m3uaOversized, m3uaStalls} {
 		ch <- d
 	}
@@ -145,6 +149,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		n, s := r.Name(), &r.Stats
 		counter(ch, accepted, s.Accepted.Load(), n)
 		counter(ch, refused, s.Refused.Load(), n)
+		counter(ch, overLimit, s.OverLimit.Load(), n)
+		counter(ch, readStalls, s.ReadTimeouts.Load(), n)
 		gauge(ch, pairs, s.ActivePairs.Load(), n)
 		gauge(ch, upstreamUp, s.UpstreamUp.Load(), n)
 		counter(ch, connects, s.UpstreamConnects.Load(), n)
@@ -163,6 +169,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		n, s := r.Name(), &r.Stats
 		counter(ch, m3uaAccepted, s.Accepted.Load(), n)
 		counter(ch, m3uaRefused, s.Refused.Load(), n)
+		counter(ch, m3uaOverLimit, s.OverLimit.Load(), n)
+		counter(ch, m3uaReadStalls, s.ReadTimeouts.Load(), n)
 		gauge(ch, m3uaPairs, s.ActivePairs.Load(), n)
 		gauge(ch, m3uaUp, s.UpstreamUp.Load(), n)
 		counter(ch, m3uaUpFail, s.UpstreamFailures.Load(), n)

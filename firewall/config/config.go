@@ -268,6 +268,18 @@ type Privacy struct {
 type Limits struct {
 	// MaxMessageBytes is the largest signaling message accepted.
 	MaxMessageBytes int `yaml:"max_message_bytes" min:"64" max:"16777215"`
+	// ReadTimeout disconnects a Diameter or M3UA peer that has not sent
+	// its first message (CER, ASP Up) this long after the relay started
+	// reading it (at once for Diameter, once the upstream association is
+	// up for M3UA), or that takes longer than this to send any later
+	// message once it has begun (half-open connections, slowloris). Quiet
+	// time between messages is not limited.
+	ReadTimeout time.Duration `yaml:"read_timeout" min:"100ms" max:"10m"`
+	// MaxConnections bounds the partner connections (associations) each
+	// Diameter or M3UA relay serves at once, MaxConnectionsPerSource those
+	// from one source address; more are refused at accept.
+	MaxConnections          int `yaml:"max_connections" min:"1" max:"1000000"`
+	MaxConnectionsPerSource int `yaml:"max_connections_per_source" min:"1" max:"1000000"`
 }
 
 // Defaults.
@@ -277,6 +289,9 @@ const (
 	DefaultMaxSubscribers  = 1 << 20
 	DefaultAnswerTimeout   = 30 * time.Second
 	DefaultMaxMessageBytes = 1 << 16
+	DefaultReadTimeout     = 10 * time.Second
+	DefaultMaxConnections  = 1024
+	DefaultMaxPerSource    = 64
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultSessionTTL      = 7 * 24 * time.Hour
 	DefaultMaxSessions     = 1 << 20
@@ -330,6 +345,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Limits.MaxMessageBytes == 0 {
 		c.Limits.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.Limits.ReadTimeout == 0 {
+		c.Limits.ReadTimeout = DefaultReadTimeout
+	}
+	if c.Limits.MaxConnections == 0 {
+		c.Limits.MaxConnections = DefaultMaxConnections
+	}
+	if c.Limits.MaxConnectionsPerSource == 0 {
+		c.Limits.MaxConnectionsPerSource = DefaultMaxPerSource
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout

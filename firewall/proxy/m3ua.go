@@ -97,6 +97,13 @@ type M3UAConfig struct {
 	// Quarantined, when set, says whether a partner is isolated: its
 	// associations are refused (CloseQuarantined closes open ones).
 	Quarantined func(partner string) bool
+	// ReadTimeout closes a pair whose partner sends no whole first
+	// message within it of the upstream association coming up, or takes
+	// longer to send a later one once begun (0: no limit).
+	ReadTimeout time.Duration
+	// MaxConns and MaxConnsPerSource bound the partner associations
+	// served at once, in all and from one source address (0: no limit).
+	MaxConns, MaxConnsPerSource int
 }
 
 // RejectMode is how an M3UA relay answers a rejected request.
@@ -185,7 +192,9 @@ func mgmtKindIndex(class, typ uint8) int {
 
 // M3UAStats counts what an M3UA relay did. Fields are updated atomically.
 type M3UAStats struct {
-	Accepted, Refused       atomic.Uint64 // partner associations accepted / refused (unknown source)
+	Accepted, Refused       atomic.Uint64 // partner associations accepted / refused (unknown source, quarantined, over a limit)
+	OverLimit               atomic.Uint64 // refused over max_connections or max_connections_per_source
+	ReadTimeouts            atomic.Uint64 // pairs closed because the partner sent no whole message in read_timeout
 	ActivePairs, UpstreamUp atomic.Int64  // pairs now / of which the upstream association is up
 	UpstreamFailures        atomic.Uint64 // upstream associations that could not be opened
 	UpstreamLost            atomic.Uint64 // upstream associations that failed while paired (the partner's was closed)
@@ -272,8 +281,9 @@ func NewM3UARelay(cfg M3UAConfig, eng *engine.Engine, log *slog.Logger) *M3UARel
 	l := log.With("relay", cfg.Name)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &M3UARelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}, ctx: ctx, cancel: cancel}
-	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "association", cfg.WriteTimeout,
+	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, &r.Stats.OverLimit, "association", cfg.WriteTimeout,
 		func(c transport.Conn) *m3uaPair { return &m3uaPair{r: r, peer: &endpoint{conn: c}} })
+	r.maxConns, r.maxPerSource = cfg.MaxConns, cfg.MaxConnsPerSource
 	r.limiter, r.quarantined = cfg.Limiter, cfg.Quarantined
 	return r
 }
@@ -286,7 +296,9 @@ func (r *M3UARelay) Addr() transport.Address { return r.ln.Addr() }
 
 // Start listens and serves in the background.
 func (r *M3UARelay) Start() error {
-	ln, err := r.pairSet.start(r.cfg.Listen, r.transportOptions(nil))
+	opts := r.transportOptions(nil)
+	opts.MessageTimeout = r.cfg.ReadTimeout // partners only: the upstream is not timed
+	ln, err := r.pairSet.start(r.cfg.Listen, opts)
 	if err != nil {
 		return err
 	}

@@ -169,6 +169,10 @@ func (p *m3uaPair) loop(from, to *endpoint, dir int) error {
 			st.FramingErrors.Add(1)
 			p.r.log.Warn("bytes that are not M3UA; pair closed", "from", from.conn.RemoteAddr().String())
 			return err
+		case errors.Is(err, transport.ErrReadTimeout):
+			st.ReadTimeouts.Add(1)
+			p.r.log.Warn("no whole message within read_timeout; pair closed", "from", from.conn.RemoteAddr().String())
+			return err
 		case err != nil:
 			return err
 		}

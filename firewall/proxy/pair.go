@@ -48,7 +48,10 @@ type pair struct {
 
 	peerID, upstreamID atomic.Pointer[identity]
 
-	toUpstream, toPeer tracker // requests relayed and not yet answered
+	// Requests relayed and not yet answered: toward the upstream with
+	// what answering them in its name takes (see inflight).
+	toUpstream inflight
+	toPeer     tracker
 
 	draining atomic.Bool
 	// over: the Diameter peer relation ended on purpose (a relayed DPR, or
@@ -140,6 +143,10 @@ func (p *pair) peerLoop() error {
 			p.r.Stats.FramingErrors.Add(1)
 			p.r.log.Warn("peer sent bytes that are not Diameter; disconnected", "remote", p.peer.conn.RemoteAddr().String())
 			return err
+		case errors.Is(err, transport.ErrReadTimeout):
+			p.r.Stats.ReadTimeouts.Add(1)
+			p.r.log.Warn("peer sent no whole message within read_timeout; disconnected", "remote", p.peer.conn.RemoteAddr().String())
+			return err
 		case err != nil:
 			return err
 		}
@@ -210,14 +217,13 @@ func (p *pair) forwardToUpstream(rd *reader, m transport.Message) error {
 		return p.standInForUpstream(rd, m)
 	}
 	if v.Request {
-		p.toUpstream.add(hbh)
+		p.toUpstream.add(up, m, hbh, v.Time.UnixNano())
 	} else {
 		p.toPeer.remove(hbh)
 	}
 	if err := up.write(m); err != nil {
-		p.upstreamFailed(up, err)
-		if v.Request {
-			p.toUpstream.remove(hbh)
+		p.upstreamFailed(up, err) // answers it, unless it never got in toUpstream
+		if v.Request && p.toUpstream.remove(hbh) {
 			p.answerPeer(rd, m, diameter.ResultUnableToDeliver, answerUnavailable)
 		}
 		return nil
@@ -440,6 +446,40 @@ func (p *pair) upstreamFailed(up *endpoint, err error) {
 		p.r.log.Warn("upstream connection lost", "upstream", p.r.cfg.Upstream.String(), "err", err)
 	}
 	signal(p.upDown)
+	p.answerOutstanding(up)
+}
+
+// answerOutstanding answers, in the upstream's name, the requests that
+// went out on a failed upstream connection and were not answered: 3002
+// DIAMETER_UNABLE_TO_DELIVER, so that the peer sends them another way as
+// it does any request while the upstream is down (a DWR gets its DWA).
+// Nobody else would: the answer cannot come any more, and the peer's own
+// connection is up, so its failover does not start.
+func (p *pair) answerOutstanding(up *endpoint) {
+	pending := p.toUpstream.take(up)
+	if len(pending) == 0 {
+		return
+	}
+	var rb, ab diameter.Builder
+	id := p.upstreamIdentity()
+	for i := range pending {
+		r := &pending[i]
+		result, reason := diameter.ResultUnableToDeliver, answerUnavailable
+		if r.code == diameter.CmdDeviceWatchdog {
+			result, reason = diameter.ResultSuccess, answerWatchdog
+		}
+		ans, ok := ab.Answer(r.request(&rb), result, id.host, id.realm)
+		if !ok {
+			continue
+		}
+		p.r.Stats.LocalAnswers[reason].Add(1)
+		if err := p.peer.write(transport.Message{Data: ans, Stream: r.stream, PPID: ppidOf(transport.Message{PPID: r.ppid})}); err != nil {
+			p.peer.conn.Close()
+			return
+		}
+	}
+	p.r.log.Warn("requests outstanding on the lost upstream connection answered with 3002 DIAMETER_UNABLE_TO_DELIVER",
+		"upstream", p.r.cfg.Upstream.String(), "requests", len(pending))
 }
 
 func signal(c chan struct{}) {

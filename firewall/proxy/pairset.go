@@ -37,9 +37,13 @@ type pairSet[P relayPair] struct {
 	log               *slog.Logger
 	eng               *engine.Engine
 	accepted, refused *atomic.Uint64
-	peerNoun          string // "connection", "association": for logs
+	overLimit         *atomic.Uint64 // refusals over maxConns or maxPerSource
+	peerNoun          string         // "connection", "association": for logs
 	newPair           func(transport.Conn) P
 	writeTimeout      time.Duration
+	// maxConns and maxPerSource bound the pairs at once, in all and per
+	// peer source address (0: no limit).
+	maxConns, maxPerSource int
 	// limiter rate-limits partners in user space (nil: unlimited, or the
 	// XDP pre-filter does it).
 	limiter *ratelimit.Limiter
@@ -54,13 +58,20 @@ type pairSet[P relayPair] struct {
 	wg       sync.WaitGroup // accept loop, watchdog and pairs
 	stopTick chan struct{}
 	stopOnce sync.Once
+	// perSource counts the pairs by peer source address (under mu).
+	perSource map[netip.Addr]int
+	// The accept loop's refusal log budget: a flood of refused peers must
+	// not flood the log.
+	refusedWindow              int64
+	refusedLines, refusedQuiet int
 }
 
-func (s *pairSet[P]) init(log *slog.Logger, eng *engine.Engine, accepted, refused *atomic.Uint64, peerNoun string,
+func (s *pairSet[P]) init(log *slog.Logger, eng *engine.Engine, accepted, refused, overLimit *atomic.Uint64, peerNoun string,
 	writeTimeout time.Duration, newPair func(transport.Conn) P) {
-	s.log, s.eng, s.accepted, s.refused, s.peerNoun = log, eng, accepted, refused, peerNoun
+	s.log, s.eng, s.accepted, s.refused, s.overLimit, s.peerNoun = log, eng, accepted, refused, overLimit, peerNoun
 	s.writeTimeout, s.newPair = writeTimeout, newPair
 	s.pairs = map[P]struct{}{}
+	s.perSource = map[netip.Addr]int{}
 	s.stopTick = make(chan struct{})
 }
 
@@ -148,38 +159,68 @@ func (s *pairSet[P]) acceptLoop() {
 		}
 		// A peer nobody configured is refused before it costs an
 		// upstream connection: everything it sent would be SRC-UNKNOWN.
-		sender := s.eng.Policy().Net.SenderOf(c.RemoteAddr().Addr())
+		src := c.RemoteAddr().Addr()
+		sender := s.eng.Policy().Net.SenderOf(src)
 		if sender == nil {
-			s.refused.Add(1)
-			s.log.Warn("refused "+s.peerNoun+" from an unknown source", "remote", c.RemoteAddr().String())
-			c.Abort()
+			s.refuse(c, "refused "+s.peerNoun+" from an unknown source")
 			continue
 		}
 		if s.quarantined != nil && !sender.Home && s.quarantined(sender.Name) {
-			s.refused.Add(1)
-			s.log.Warn("refused "+s.peerNoun+" from a quarantined partner", "partner", sender.Name, "remote", c.RemoteAddr().String())
-			c.Abort()
+			s.refuse(c, "refused "+s.peerNoun+" from a quarantined partner", "partner", sender.Name)
 			continue
 		}
-		s.accepted.Add(1)
-		p := s.newPair(c)
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
 			c.Abort()
 			return
 		}
+		if s.maxConns > 0 && len(s.pairs) >= s.maxConns || s.maxPerSource > 0 && s.perSource[src] >= s.maxPerSource {
+			s.mu.Unlock()
+			s.overLimit.Add(1)
+			s.refuse(c, "refused "+s.peerNoun+" over limits.max_connections or max_connections_per_source", "partner", sender.Name)
+			continue
+		}
+		p := s.newPair(c)
 		s.pairs[p] = struct{}{}
+		s.perSource[src]++
 		s.wg.Add(1)
 		s.mu.Unlock()
+		s.accepted.Add(1)
 		go func() {
 			defer s.wg.Done()
 			p.run()
 			s.mu.Lock()
 			delete(s.pairs, p)
+			if s.perSource[src]--; s.perSource[src] == 0 {
+				delete(s.perSource, src)
+			}
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// refuse turns a peer away at accept (TCP RST, SCTP ABORT), counts it and
+// logs it, at most 10 lines a second: how many were not logged is said on
+// the next line. Only the accept loop calls it.
+func (s *pairSet[P]) refuse(c transport.Conn, msg string, attrs ...any) {
+	s.refused.Add(1)
+	remote := c.RemoteAddr()
+	c.Abort()
+	if now := time.Now().Unix(); now != s.refusedWindow {
+		s.refusedWindow, s.refusedLines = now, 0
+	}
+	if s.refusedLines >= 10 {
+		s.refusedQuiet++
+		return
+	}
+	s.refusedLines++
+	attrs = append(attrs, "remote", remote.String())
+	if s.refusedQuiet > 0 {
+		attrs = append(attrs, "refusals_not_logged", s.refusedQuiet)
+		s.refusedQuiet = 0
+	}
+	s.log.Warn(msg, attrs...)
 }
 
 // watchdog disconnects a side that has not taken a message for

@@ -38,6 +38,13 @@ type Config struct {
 	// Quarantined, when set, says whether a partner is isolated: its
 	// connections are refused (CloseQuarantined closes open ones).
 	Quarantined func(partner string) bool
+	// ReadTimeout disconnects a peer that sends no whole first message
+	// within it of connecting, or takes longer to send a later one once
+	// begun (0: no limit).
+	ReadTimeout time.Duration
+	// MaxConns and MaxConnsPerSource bound the peer connections served at
+	// once, in all and from one source address (0: no limit).
+	MaxConns, MaxConnsPerSource int
 }
 
 // Observer sees a judged message and its verdict; relay is the relay's
@@ -76,8 +83,9 @@ func (r *DiameterRelay) transportOptions(local []netip.Addr) transport.Options {
 func NewDiameterRelay(cfg Config, eng *engine.Engine, log *slog.Logger) *DiameterRelay {
 	l := log.With("relay", cfg.Name)
 	r := &DiameterRelay{cfg: cfg, eng: eng, log: l, block: &blockLog{log: l, perSecond: 20}}
-	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, "connection", cfg.WriteTimeout,
+	r.pairSet.init(l, eng, &r.Stats.Accepted, &r.Stats.Refused, &r.Stats.OverLimit, "connection", cfg.WriteTimeout,
 		func(c transport.Conn) *pair { return newPair(r, c) })
+	r.maxConns, r.maxPerSource = cfg.MaxConns, cfg.MaxConnsPerSource
 	r.limiter, r.quarantined = cfg.Limiter, cfg.Quarantined
 	return r
 }
@@ -90,7 +98,9 @@ func (r *DiameterRelay) Addr() transport.Address { return r.ln.Addr() }
 
 // Start listens and serves in the background.
 func (r *DiameterRelay) Start() error {
-	ln, err := r.pairSet.start(r.cfg.Listen, r.transportOptions(nil))
+	opts := r.transportOptions(nil)
+	opts.MessageTimeout = r.cfg.ReadTimeout // peers only: the upstream is not timed
+	ln, err := r.pairSet.start(r.cfg.Listen, opts)
 	if err != nil {
 		return err
 	}

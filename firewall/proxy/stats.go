@@ -17,12 +17,14 @@ var AnswerReasons = [numAnswerReasons]string{"rejected", "unavailable", "watchdo
 
 // RelayStats counts what a relay did. Fields are updated atomically.
 type RelayStats struct {
-	Accepted, Refused        atomic.Uint64 // connections accepted / refused (unknown source)
+	Accepted, Refused        atomic.Uint64 // connections accepted / refused (unknown source, quarantined, over a limit)
+	OverLimit                atomic.Uint64 // refused over max_connections or max_connections_per_source
 	ActivePairs, UpstreamUp  atomic.Int64  // connection pairs now / of which the upstream is up
 	UpstreamConnects         atomic.Uint64 // successful upstream connections
 	UpstreamFailures         atomic.Uint64 // failed upstream connection attempts
 	FramingErrors, Oversized atomic.Uint64
 	WriteTimeouts            atomic.Uint64 // peers disconnected for not reading
+	ReadTimeouts             atomic.Uint64 // peers disconnected for sending no whole message in read_timeout
 	ToUpstream, ToPeer       atomic.Uint64 // messages relayed in each direction
 	LocalAnswers             [numAnswerReasons]atomic.Uint64
 	Blocked                  atomic.Uint64 // messages rejected or dropped by the engine

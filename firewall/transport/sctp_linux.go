@@ -188,6 +188,13 @@ type sctpConn struct {
 	local   netip.AddrPort
 	remotes []netip.AddrPort
 	in, out uint16
+
+	// timeout is Options.MessageTimeout; started: the first message has
+	// been read; armed: a read deadline is set. SCTP delivers whole
+	// messages, so only the first one (due within timeout of the first
+	// read) and the rest of one too large for the buffer need a deadline.
+	timeout        time.Duration
+	started, armed bool
 }
 
 func newSCTPConn(c *sctp.SCTPConn, o Options) (Conn, error) {
@@ -248,6 +255,7 @@ func newSCTPConn(c *sctp.SCTPConn, o Options) (Conn, error) {
 	binary.NativeEndian.PutUint32(s.woob[12:], cmsgSndRcv)
 	s.readFn = s.recv
 	s.writeFn = s.send
+	s.timeout = o.MessageTimeout
 	return s, nil
 }
 
@@ -294,6 +302,25 @@ func (s *sctpConn) readOnce(p []byte) (int, error) {
 }
 
 func (s *sctpConn) ReadMessage(buf []byte) (Message, error) {
+	if s.timeout > 0 && !s.started && !s.armed {
+		s.f.SetReadDeadline(time.Now().Add(s.timeout))
+		s.armed = true
+	}
+	m, err := s.readMessage(buf)
+	switch {
+	case err == nil || err == ErrTooLarge:
+		s.started = true
+		if s.armed {
+			s.f.SetReadDeadline(time.Time{})
+			s.armed = false
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = ErrReadTimeout
+	}
+	return m, err
+}
+
+func (s *sctpConn) readMessage(buf []byte) (Message, error) {
 	buf = buf[:cap(buf)]
 	for {
 		n, err := s.readOnce(buf)
@@ -315,8 +342,13 @@ func (s *sctpConn) ReadMessage(buf []byte) (Message, error) {
 			m.Data = buf[:n]
 			return m, nil
 		}
-		// The message does not fit: keep its beginning, drain the rest.
+		// The message does not fit: keep its beginning, drain the rest
+		// (within the message timeout, if any).
 		prefix := n
+		if s.timeout > 0 && !s.armed {
+			s.f.SetReadDeadline(time.Now().Add(s.timeout))
+			s.armed = true
+		}
 		var scratch [4096]byte
 		for s.rflags&msgEOR == 0 {
 			if _, err := s.readOnce(scratch[:]); err != nil {

@@ -3,10 +3,12 @@ package transport
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 )
 
@@ -58,24 +60,82 @@ func dialTCP(ctx context.Context, a Address, o Options) (Conn, error) {
 // tcpConn frames a TCP byte stream into messages.
 type tcpConn struct {
 	c      *net.TCPConn
-	r      *bufio.Reader
+	r      *bufio.Reader // made by the first ReadMessage
 	opts   Options
 	local  netip.AddrPort
 	remote netip.AddrPort
+	// With a MessageTimeout: started is set once the first message has
+	// been read, armed while a read deadline is set.
+	started, armed bool
 }
 
 func newTCPConn(c *net.TCPConn, o Options) *tcpConn {
 	c.SetNoDelay(true) // signaling is request/answer: latency over batching
 	return &tcpConn{
 		c:      c,
-		r:      bufio.NewReaderSize(c, 64<<10),
 		opts:   o,
 		local:  c.LocalAddr().(*net.TCPAddr).AddrPort(),
 		remote: c.RemoteAddr().(*net.TCPAddr).AddrPort(),
 	}
 }
 
+// ReadMessage reads the next message. With a MessageTimeout, the first
+// message is due within MessageTimeout of the first call; after it,
+// waiting for a message's first byte is not bounded, but from then on
+// the message has MessageTimeout to arrive whole. A deadline is set only
+// when the message is not already in the buffer, so a peer that sends
+// whole messages costs no timer.
 func (t *tcpConn) ReadMessage(buf []byte) (Message, error) {
+	if t.r == nil {
+		// On first use: a connection refused at accept never costs it.
+		t.r = bufio.NewReaderSize(t.c, 64<<10)
+	}
+	if t.opts.MessageTimeout <= 0 {
+		return t.readMessage(buf)
+	}
+	switch {
+	case !t.started && !t.armed:
+		t.c.SetReadDeadline(time.Now().Add(t.opts.MessageTimeout))
+		t.armed = true
+	case t.started && !t.whole():
+		if t.r.Buffered() == 0 {
+			if _, err := t.r.Peek(1); err != nil {
+				return Message{}, err
+			}
+		}
+		if !t.whole() {
+			t.c.SetReadDeadline(time.Now().Add(t.opts.MessageTimeout))
+			t.armed = true
+		}
+	}
+	m, err := t.readMessage(buf)
+	switch {
+	case err == nil || err == ErrTooLarge:
+		t.started = true
+		if t.armed {
+			t.c.SetReadDeadline(time.Time{})
+			t.armed = false
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = ErrReadTimeout
+	}
+	return m, err
+}
+
+// whole reports whether the next message is entirely in the read buffer
+// (or its header already fails to frame).
+func (t *tcpConn) whole() bool {
+	f := t.opts.Framer
+	n := t.r.Buffered()
+	if n < f.HeaderLen {
+		return false
+	}
+	hdr, _ := t.r.Peek(f.HeaderLen)
+	l, err := f.Length(hdr)
+	return err != nil || l <= n
+}
+
+func (t *tcpConn) readMessage(buf []byte) (Message, error) {
 	f := t.opts.Framer
 	hdr, err := t.r.Peek(f.HeaderLen)
 	if err != nil {

@@ -39,6 +39,16 @@ type Options struct {
 	Local []netip.Addr
 	// ConnectTimeout bounds Dial (default 5s).
 	ConnectTimeout time.Duration
+	// MessageTimeout, when set, bounds how long the peer may take to
+	// deliver a message: the first one within MessageTimeout of the first
+	// ReadMessage (a peer that connects and then sends nothing, or not a
+	// whole message, is cut off: a half-open connection), each later one
+	// within MessageTimeout of its first byte (a peer dribbling a message
+	// a byte at a time is too: slowloris). How long the peer stays quiet
+	// between messages is not bounded. ReadMessage then fails with
+	// ErrReadTimeout, and the connection must be closed. The connection
+	// owns its read deadline: do not call SetReadDeadline.
+	MessageTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -94,6 +104,9 @@ var (
 	ErrTooLarge = errors.New("transport: message larger than the configured maximum")
 	// ErrFraming: the byte stream cannot be cut into messages any more.
 	ErrFraming = errors.New("transport: stream framing lost")
+	// ErrReadTimeout: a message did not arrive whole within
+	// Options.MessageTimeout.
+	ErrReadTimeout = errors.New("transport: message not received within the message timeout")
 	// ErrUnsupported: the kernel has no SCTP.
 	ErrUnsupported = errors.New("transport: SCTP is not supported by this kernel (modprobe sctp)")
 )
