@@ -17,6 +17,7 @@ import (
 type blockLog struct {
 	log        *slog.Logger
 	perSecond  int
+	clock      func() time.Time // time.Now when nil (tests set their own)
 	mu         sync.Mutex
 	window     int64 // unix second of the current window
 	written    int
@@ -29,7 +30,11 @@ func (b *blockLog) record(m *view.Message, v *engine.Verdict) {
 	if !b.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
-	now := time.Now().Unix()
+	clock := b.clock
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock().Unix()
 	b.mu.Lock()
 	if now != b.window {
 		b.window, b.written = now, 0

@@ -500,7 +500,8 @@ func TestBlockLogIsRateLimited(t *testing.T) {
 	var out strings.Builder
 	var mu sync.Mutex
 	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
-	b := &blockLog{log: slog.New(slog.NewTextHandler(w, nil)), perSecond: 3}
+	sec := time.Unix(1_800_000_000, 0)
+	b := &blockLog{log: slog.New(slog.NewTextHandler(w, nil)), perSecond: 3, clock: func() time.Time { return sec }}
 	v := engine.Verdict{Action: 3, Rule: &rules.Rule{ID: "X", Category: "2"}}
 	m := &view.Message{Op: "IDR"}
 	for i := 0; i < 10; i++ {
@@ -512,7 +513,7 @@ func TestBlockLogIsRateLimited(t *testing.T) {
 	if lines != 3 {
 		t.Fatalf("%d lines for 10 blocked messages in one second, want 3", lines)
 	}
-	b.window-- // a new second
+	sec = sec.Add(time.Second) // a new second
 	b.record(m, &v)
 	if !strings.Contains(out.String(), "lines_held_back=7") {
 		t.Fatalf("held-back count not reported:\n%s", out.String())
