@@ -79,8 +79,16 @@ func TestDiskFull(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
+	// Writing works again less than logEvery after the error line: the
+	// rate limit holds the recovery line back, and the next write after
+	// the limit says it (it is not lost).
+	l.Record(diameterMsg(t, 51), verdict(rules.Drop), "dra")
+	waitFor(t, "52 records", func() bool { return accounted(l.Stats()) == 52 })
+	if r, ok := logs.last(slog.LevelInfo); ok && r.Message == "audit log: writing again" {
+		t.Fatal("recovery logged within logEvery of the error line")
+	}
 	c.advance(2 * logEvery)
-	for i := 51; i <= 60; i++ {
+	for i := 52; i <= 60; i++ {
 		l.Record(diameterMsg(t, uint64(i)), verdict(rules.Drop), "dra")
 	}
 	if err := l.Close(); err != nil {

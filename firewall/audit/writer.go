@@ -354,14 +354,19 @@ func (w *writer) fail(err error) {
 // recovered logs that writing works again after errors. It shares the
 // error lines' rate limit, so a disk flapping between full and not full
 // cannot flood the log either.
+//
+// When the limit holds it back, the writer stays "failing" so that a later
+// successful write says it: under continuous traffic an error line less
+// than logEvery ago would otherwise swallow the recovery line for good.
 func (w *writer) recovered() {
 	if !w.failing {
 		return
 	}
-	w.failing = false
-	if !w.mayLog() {
-		return
+	if now := w.now(); !w.lastLog.IsZero() && now.Sub(w.lastLog) < logEvery {
+		return // say it at the next write after the limit
 	}
+	w.failing = false
+	w.lastLog = w.now()
 	w.log.Info("audit log: writing again", "path", w.path, "errors_not_logged", w.suppressed,
 		"records_lost_total", w.l.lost.Load(), "write_errors_total", w.l.writeErrors.Load())
 	w.suppressed = 0
