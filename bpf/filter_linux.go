@@ -89,6 +89,7 @@ func Load(spec *Spec) (*Filter, error) {
 		gtpV1: f.objs.GtpV1TypesEmpty, gtpV2: f.objs.GtpV2TypesEmpty,
 	}
 	if err := f.apply(c); err != nil {
+		f.tables.close() // the new tables if apply got as far as installing them
 		_ = f.objs.Close()
 		return nil, err
 	}
@@ -178,7 +179,9 @@ func (f *Filter) Detach(ifname string) error {
 // Update replaces the whole policy while the program stays attached. Each
 // table is built completely in a new inner map and then put in place by a
 // single map update, so every packet is judged by a whole old table or a
-// whole new one (see apply). On error nothing has changed.
+// whole new one (see apply). On error nothing has changed, but for one
+// error that says so: the new policy is in place and the program's source
+// cache could not be invalidated (see bumpGeneration).
 func (f *Filter) Update(spec *Spec) error {
 	c, err := spec.compile()
 	if err != nil {
@@ -195,7 +198,7 @@ func (f *Filter) Update(spec *Spec) error {
 // Quarantine drops (on) or stops dropping (off) every packet from the
 // partner's prefixes. It takes effect at once; a later Update sets the
 // quarantine set to its Spec's Quarantined, so keep the two in step.
-func (f *Filter) Quarantine(partner uint32, on bool) error {
+func (f *Filter) Quarantine(partner uint32, on bool) (err error) {
 	if partner == 0 {
 		return errors.New("bpf: quarantine partner 0: 0 is reserved; use the partner's nonzero id")
 	}
@@ -205,6 +208,16 @@ func (f *Filter) Quarantine(partner uint32, on bool) error {
 		return errClosed
 	}
 	_, already := f.quarantined[partner]
+	if on == already {
+		return nil
+	}
+	// After the change (or a failed attempt at it), the source cache must
+	// not answer from the quarantine set as it was.
+	defer func() {
+		if berr := f.bumpGeneration(); berr != nil {
+			err = errors.Join(err, berr)
+		}
+	}()
 	// The entry goes in before the count goes up, and the count goes down
 	// before the entry goes out (see struct settings in xdp.c).
 	switch {

@@ -31,6 +31,13 @@ import (
 // The settings' quarantine count (which lets the program skip quarantine
 // lookups while nobody is quarantined) is raised after entries are added
 // and lowered before they are removed, for the same reason.
+//
+// The program keeps, per CPU, what the allowlists and the quarantine set
+// said about recent source addresses (the source cache in xdp.c), tagged
+// with the policy generation. Every change to those tables ends with
+// bumpGeneration, after the last map write of the change, so from then on
+// no packet is judged by a cached answer from before it: Update and
+// Quarantine return only after the bump.
 
 // innerSpecs are the templates for new inner maps, taken from the outer
 // maps' definitions in the object.
@@ -165,11 +172,18 @@ func (s compiledSource) value() xdpSource {
 
 // apply makes c the active policy (f.mu held). On error the previous
 // policy is still complete and active.
-func (f *Filter) apply(c *compiled) error {
+func (f *Filter) apply(c *compiled) (err error) {
 	next, err := f.build(c)
 	if err != nil {
 		return err
 	}
+	// Whatever happened below (even a failure half-way, undone or not), the
+	// source cache must not keep answers from before it.
+	defer func() {
+		if berr := f.bumpGeneration(); berr != nil {
+			err = errors.Join(err, berr)
+		}
+	}()
 
 	// Quarantine additions first: see the comment at the top of the file.
 	var added []uint32
@@ -261,6 +275,19 @@ func (f *Filter) writeSettings(sampleEvery uint32) error {
 	s := xdpSettings{SampleEvery: sampleEvery, Quarantined: uint32(len(f.quarantined))}
 	if err := f.objs.Config.Put(uint32(0), &s); err != nil {
 		return fmt.Errorf("bpf: write the filter settings: %w", err)
+	}
+	return nil
+}
+
+// bumpGeneration invalidates every slot of the program's per-CPU source
+// cache: it runs bump_generation, which adds one to the generation
+// atomically. Call it after the allowlists or the quarantine set changed
+// (after, not before: a packet judged between the change and the bump
+// may fill a slot from the new tables, tagged with the old generation,
+// which the bump invalidates too).
+func (f *Filter) bumpGeneration() error {
+	if _, err := f.objs.BumpGeneration.Run(&ebpf.RunOptions{Data: make([]byte, 14)}); err != nil {
+		return fmt.Errorf("bpf: the policy change is in place, but the program's source cache could not be invalidated, so recently seen sources may be judged by the previous policy until a later Update or Quarantine succeeds: %w", err)
 	}
 	return nil
 }

@@ -132,6 +132,20 @@ struct rate_state {
 	__u64 tat_ns;
 };
 
+// One slot of the per-CPU source cache (see source_of): an address, the
+// generation it was judged under, and what the allowlist and the
+// quarantine set said about it then. 64 bytes, one cache line.
+struct source_cache_slot {
+	__u8 addr[16];      // as event.saddr: IPv6, or IPv4 as ::ffff:a.b.c.d
+	__u64 tag;          // generation << 1 | 1 for IPv6; 0 (an empty slot) never matches
+	struct source src;  // the allowlist entry; all zero when known is 0
+	__u64 interval_ns;  // GCRA emission interval, 1 s / src.rate_pps; 0 = unlimited
+	__u64 tolerance_ns; // interval_ns * (burst - 1)
+	__u8 known;         // an allowlist prefix covers addr
+	__u8 quarantined;   // src.partner_id was quarantined (only set while any partner is)
+	__u8 pad[6];
+};
+
 // A sampled drop, as it travels through the ring buffer.
 struct event {
 	__u64 time_ns;     // bpf_ktime_get_ns (CLOCK_MONOTONIC)
@@ -243,10 +257,34 @@ struct {
 	__type(value, __u8);
 } quarantine SEC(".maps");
 
-// Token buckets per source address. LRU: sources are bounded by the
-// allowlist prefixes, but one IPv6 /48 holds 2^80 addresses, so a spoofing
-// partner must only be able to evict its own (and others' idle) buckets,
-// never to fill the table.
+// Rate state per source address (see rate_allow), in two places.
+//
+// rate_buckets: a shared array, direct-mapped by a hash of the address,
+// where an address's state normally lives. Array lookups are an offset,
+// not a hash-table walk. A bucket holds its owner's address; it changes
+// hands only while idle (a full bucket, which is what a new bucket is),
+// so handing it over takes nothing from the previous owner.
+struct rate_bucket {
+	__u64 tat_ns;  // GCRA theoretical arrival time; RATE_BUSY while changing hands
+	__u8 addr[16]; // the owner, as event.saddr
+	__u64 reserved;
+};
+
+#define RATE_BUCKET_BITS 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1u << RATE_BUCKET_BITS);
+	__type(key, __u32);
+	__type(value, struct rate_bucket);
+} rate_buckets SEC(".maps");
+
+// rate_limits: every rate-limited address seen, with its state when its
+// bucket is held by another address that is not idle, and otherwise a
+// marker (RATE_MOVED) saying the state is in rate_buckets. LRU: sources
+// are bounded by the allowlist prefixes, but one IPv6 /48 holds 2^80
+// addresses, so a spoofing partner must only be able to evict its own (and
+// others' idle) entries, never to fill the table.
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -267,6 +305,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct settings);
 } config SEC(".maps");
+
+// The policy generation: raised (by bump_generation, an atomic add) after
+// every change to a table whose answer the source cache keeps, so that
+// every slot filled before the change stops matching at once.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} generation SEC(".maps");
+
+// The source cache: per CPU, direct-mapped by a hash of the source address
+// (see source_of). Per CPU, so a slot is only ever written by the program
+// on its own CPU, which nothing preempts: no locks, no torn slots.
+#define SOURCE_CACHE_BITS 12
+#define SOURCE_CACHE_SLOTS (1u << SOURCE_CACHE_BITS)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOURCE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct source_cache_slot);
+} source_cache SEC(".maps");
 
 // Drops seen since the last sampled event, per CPU (no shared cache line).
 struct {
@@ -312,8 +373,14 @@ static __always_inline __u32 be16(const void *p)
 	return v & 0xffff;
 }
 
-// GCRA compare-and-swap attempts before a contended packet is dropped.
-#define RATE_CAS_TRIES 4
+// Rounds of rate_allow before a contended packet is dropped.
+#define RATE_TRIES 4
+
+// rate_bucket.tat_ns while the bucket changes hands.
+#define RATE_BUSY (~0ULL)
+// rate_state.tat_ns with this bit set: the state moved to rate_buckets;
+// the other bits are the bucket's time when it moved.
+#define RATE_MOVED (1ULL << 63)
 
 struct vlan_hdr {
 	__be16 tci;
@@ -478,19 +545,34 @@ static __always_inline int parse_ipv6(struct event *ev, struct l3 *l3, void *cur
 	return 0;
 }
 
+// zero_after returns 0, computed from v; after returns p plus that 0.
+// Loads whose address depends on the result are ordered after the load
+// that produced v, on weakly ordered CPUs too (the way rcu_dereference
+// orders them). One ALU instruction, which clang cannot see through.
+static __always_inline __u64 zero_after(__u64 v)
+{
+	asm volatile("%0 &= 0" : "+r"(v));
+	return v;
+}
+
+static __always_inline const void *after(const void *p, __u64 v)
+{
+	return p + zero_after(v);
+}
+
 // lookup_v4 and lookup_v6 find the allowlist entry covering the source
 // address and copy it to *out (the inner trie may be replaced while this
 // packet is in flight; the copy keeps the verdict on one version). They
-// return 0 when found.
+// return 0 when found. slot is the outer map's slot, 0, passed in so that
+// the caller can order the lookup after a read (see source_of).
 //
 // They are separate, never-inlined functions on purpose: inlined, clang
 // may merge the two trie lookups into one call instruction fed by either
 // trie, and the verifier then has to call the generic lookup helper
 // (an indirect call) instead of the trie's own function.
-static __noinline int lookup_v4(const __u8 *addr, struct source *out)
+static __noinline int lookup_v4(const __u8 *addr, struct source *out, __u32 slot)
 {
-	__u32 zero = 0;
-	void *trie = bpf_map_lookup_elem(&sources_v4, &zero);
+	void *trie = bpf_map_lookup_elem(&sources_v4, &slot);
 	if (!trie)
 		return -1;
 	struct lpm_v4_key k = {.prefixlen = 32};
@@ -502,10 +584,9 @@ static __noinline int lookup_v4(const __u8 *addr, struct source *out)
 	return 0;
 }
 
-static __noinline int lookup_v6(const __u8 *addr, struct source *out)
+static __noinline int lookup_v6(const __u8 *addr, struct source *out, __u32 slot)
 {
-	__u32 zero = 0;
-	void *trie = bpf_map_lookup_elem(&sources_v6, &zero);
+	void *trie = bpf_map_lookup_elem(&sources_v6, &slot);
 	if (!trie)
 		return -1;
 	struct lpm_v6_key k = {.prefixlen = 128};
@@ -517,11 +598,63 @@ static __noinline int lookup_v6(const __u8 *addr, struct source *out)
 	return 0;
 }
 
-static __always_inline int lookup_source(const struct event *ev, struct source *out)
+// source_of returns what the policy says about the packet's source: its
+// allowlist entry (known, src), whether its partner is quarantined, and its
+// rate parameters, from the per-CPU source cache.
+//
+// The cache is direct-mapped: the slot is chosen by a multiplicative hash
+// of the address, and a slot answers only for the exact address (all 16
+// bytes and the address family: an IPv4-mapped IPv6 source is not the
+// IPv4 source) and only under the generation it was filled in. Anything
+// else is a miss: the allowlist trie and the quarantine set are looked up
+// as they are now and the slot is refilled, so two sources that share a
+// slot each get their own answer (they just evict each other).
+//
+// User space raises the generation after every change to the allowlists
+// or the quarantine set has taken effect (bump_generation), so a slot
+// filled before the change never answers after it; one filled during the
+// change is tagged with the older generation and is refilled too. The
+// tables are read after the generation, also on weakly ordered CPUs: the
+// outer map slot is computed from the generation (after()), and every
+// later read depends on what that lookup returned. So a slot never holds
+// older tables' answer under a newer generation.
+static __always_inline const struct source_cache_slot *
+source_of(const struct event *ev, const struct settings *cfg, __u64 gen)
 {
+	const __u32 *w = (const __u32 *)ev->saddr;
+	__u32 idx = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u) >> (32 - SOURCE_CACHE_BITS);
+	struct source_cache_slot *c = bpf_map_lookup_elem(&source_cache, &idx);
+	if (!c)
+		return 0;
+	__u64 tag = gen << 1 | (ev->ip_version == 6);
+	const __u64 *a = (const __u64 *)ev->saddr;
+	const __u64 *b = (const __u64 *)c->addr;
+	if (c->tag == tag && b[0] == a[0] && b[1] == a[1])
+		return c;
+
+	// Miss: judge the source against the tables as they are now.
+	__u32 outer = zero_after(gen); // slot 0, but read after gen
+	__builtin_memset(&c->src, 0, sizeof(c->src));
 	if (ev->ip_version == 4)
-		return lookup_v4(&ev->saddr[12], out);
-	return lookup_v6(ev->saddr, out);
+		c->known = lookup_v4(&ev->saddr[12], &c->src, outer) == 0;
+	else
+		c->known = lookup_v6(ev->saddr, &c->src, outer) == 0;
+	c->quarantined = 0;
+	if (c->known && cfg && cfg->quarantined) {
+		__u32 partner = c->src.partner_id;
+		c->quarantined = bpf_map_lookup_elem(&quarantine, &partner) != 0;
+	}
+	c->interval_ns = 0;
+	c->tolerance_ns = 0;
+	if (c->src.rate_pps) {
+		// The loader caps rate_pps at 1e9, so the interval is >= 1 ns.
+		c->interval_ns = NSEC_PER_SEC / c->src.rate_pps;
+		__u64 burst = c->src.burst ? c->src.burst : 1;
+		c->tolerance_ns = c->interval_ns * (burst - 1);
+	}
+	__builtin_memcpy(c->addr, ev->saddr, 16);
+	c->tag = tag;
+	return c;
 }
 
 // ---------------------------------------------------------------------------
@@ -539,53 +672,179 @@ static __always_inline __u8 port_class(__u16 dport, __u32 slot)
 	return pc->by_l4[slot];
 }
 
-// rate_allow is a token bucket in its GCRA form (ITU-T I.371): one 64-bit
-// "theoretical arrival time" per source instead of a token count and a
-// timestamp, so it can be updated with a single compare-and-swap and stays
-// exact when several CPUs see the same source at once (per-CPU buckets
-// would multiply the rate by the number of receive queues the source's
-// flows hash to; a spin lock is not allowed in an LRU map value).
+// The rate limit is a token bucket in its GCRA form (ITU-T I.371): one
+// 64-bit "theoretical arrival time" per source address instead of a token
+// count and a timestamp, so it can be updated with a single compare-and-swap
+// and stays exact when several CPUs see the same source at once (per-CPU
+// buckets would multiply the rate by the number of receive queues the
+// source's flows hash to).
 //
 // Emission interval T = 1 s / rate; a packet at time t conforms when
 // TAT - t <= (burst - 1) * T, and then TAT = max(TAT, t) + T. So an idle
-// source may send `burst` packets back to back, then one every T.
-static __always_inline int rate_allow(const struct event *ev, const struct source *s)
-{
-	if (s->rate_pps == 0)
-		return 1;
-	__u64 now = bpf_ktime_get_ns();
-	__u64 interval = NSEC_PER_SEC / s->rate_pps; // loader caps rate_pps at 1e9, so >= 1
-	__u64 burst = s->burst ? s->burst : 1;
-	__u64 tolerance = interval * (burst - 1);
+// source may send `burst` packets back to back, then one every T. A TAT at
+// or before t is a full bucket: the same as no state at all.
 
+static __always_inline int owns(const struct rate_bucket *b, __u64 tat, const struct event *ev)
+{
+	const __u64 *o = after(b->addr, tat); // the owner as of tat, not older
+	const __u64 *a = (const __u64 *)ev->saddr;
+	return o[0] == a[0] && o[1] == a[1];
+}
+
+// conforms applies GCRA to the state tat at time now: 1 and in *next the
+// state charged with this packet, or 0 (over the limit).
+static __always_inline int conforms(__u64 tat, __u64 now, const struct source_cache_slot *c, __u64 *next)
+{
+	if (tat < now)
+		tat = now;
+	if (tat - now > c->tolerance_ns)
+		return 0;
+	*next = tat + c->interval_ns;
+	return 1;
+}
+
+// rate_entry returns the address's rate_limits entry, created (no state:
+// 0) if there is none. Another CPU may create it first: then that one.
+static __always_inline struct rate_state *rate_entry(const struct event *ev)
+{
 	struct rate_key key;
 	__builtin_memcpy(key.addr, ev->saddr, 16);
 	struct rate_state *st = bpf_map_lookup_elem(&rate_limits, &key);
-	if (!st) {
-		// First packet from this address (or its bucket was evicted):
-		// a full bucket, this packet takes one token.
-		struct rate_state init = {.tat_ns = now + interval};
-		if (bpf_map_update_elem(&rate_limits, &key, &init, BPF_NOEXIST) == 0)
-			return 1;
-		// Another CPU created it first: charge that bucket.
-		st = bpf_map_lookup_elem(&rate_limits, &key);
-		if (!st)
-			return 1; // evicted again at once: table thrashing, let user space limit
-	}
+	if (st)
+		return st;
+	struct rate_state init = {.tat_ns = 0};
+	bpf_map_update_elem(&rate_limits, &key, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&rate_limits, &key);
+}
 
-#pragma unroll
-	for (int i = 0; i < RATE_CAS_TRIES; i++) {
-		__u64 old = *(volatile __u64 *)&st->tat_ns;
-		__u64 tat = old > now ? old : now;
-		if (tat - now > tolerance)
+// rate_allow charges the packet to its source address's state: 1 if it
+// conforms, 0 if it is over the limit.
+//
+// Where the state is. An address's state is in exactly one place: in its
+// bucket in rate_buckets while the bucket holds its address; otherwise in
+// its rate_limits entry, unless that entry is RATE_MOVED, which means the
+// state went to the bucket, and the bucket (holding another address now)
+// was idle when it was handed on: a full bucket, nothing to keep.
+//
+//   - Fast path: the bucket holds the address; one compare-and-swap.
+//   - The bucket is idle (TAT <= now) or unused: the address takes it with
+//     its state. A compare-and-swap marks the bucket RATE_BUSY (one taker
+//     wins); another marks the rate_limits entry RATE_MOVED (no CPU charges
+//     the old place meanwhile; if that fails, the bucket is given back
+//     untouched); then the address is written and the state, charged with
+//     this packet, stored with a fully ordered exchange.
+//   - The bucket holds another address that is not idle: the state stays
+//     in (or is created in) rate_limits, charged by compare-and-swap.
+//
+// Every compare-and-swap expects a value read earlier in its round, and
+// no value ever comes back, so success proves nothing changed since the
+// read, including the owner address read after it (ordered by after()). A
+// bucket's TAT only grows: a new owner's state is charged at or after now,
+// and the previous owner's TAT was at or before now (idle). A rate_limits
+// value only grows too: RATE_MOVED carries the state as it moved, and a
+// state started after the bucket was handed on starts at a clock read
+// after that (a full bucket at that time). A round that loses starts
+// again; after RATE_TRIES the packet counts as over the limit: its source
+// is sending several packets per compare-and-swap round trip on several
+// CPUs at once.
+//
+// The first round's fast path is inlined into the program; the rest is
+// rate_allow_slow, a global (not static) function, so that the verifier
+// checks it once, on its own, rather than once for every path that
+// reaches it (with its rounds, that took a few times the rest of the
+// program), and the common case pays no function call (each costs ~10 ns
+// where returns are mitigated against speculation). Its arguments are
+// then plain memory the verifier wants NULL-checked.
+__noinline int rate_allow_slow(const struct event *ev, const struct source_cache_slot *c, __u64 now)
+{
+	if (!ev || !c)
+		return 1;
+	const __u32 *w = (const __u32 *)ev->saddr;
+	__u32 idx = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x85ebca6bu) >> (32 - RATE_BUCKET_BITS);
+	struct rate_bucket *b = bpf_map_lookup_elem(&rate_buckets, &idx);
+	if (!b)
+		return 1; // cannot happen: idx is in range
+	struct rate_state *st = 0;
+	__u64 next;
+
+	for (int i = 1; i < RATE_TRIES; i++) { // round 0 was rate_allow's
+		__u64 t = *(volatile __u64 *)&b->tat_ns;
+		if (t != RATE_BUSY && owns(b, t, ev)) {
+			if (!conforms(t, now, c, &next))
+				return 0;
+			if (__sync_val_compare_and_swap(&b->tat_ns, t, next) == t)
+				return 1;
+			continue;
+		}
+
+		if (!st) {
+			st = rate_entry(ev);
+			if (!st)
+				return 1; // evicted again at once: table thrashing, let user space limit
+		}
+		__u64 x = *(volatile __u64 *)&st->tat_ns;
+		// The bucket again, read after x.
+		const struct rate_bucket *bb = after(b, x);
+		t = *(volatile __u64 *)&bb->tat_ns;
+		if (t != RATE_BUSY && owns(bb, t, ev))
+			continue; // moved in meanwhile: the fast path
+		__u64 tat = x;
+		if (x & RATE_MOVED) {
+			if (t == RATE_BUSY)
+				continue; // perhaps moving in right now
+			// The state moved to the bucket, which was idle when it was
+			// handed on: a full bucket, now. "Now" from a clock read
+			// after that hand-over (the first read may precede it), and
+			// not before the state as it moved.
+			tat = 0;
+			now = bpf_ktime_get_ns();
+			__u64 moved = x & ~RATE_MOVED;
+			if (now < moved)
+				now = moved;
+		}
+
+		if (t != RATE_BUSY && t <= now) {
+			// An idle (or unused) bucket: take it, with the state.
+			if (__sync_val_compare_and_swap(&b->tat_ns, t, RATE_BUSY) != t)
+				continue;
+			int ok = conforms(tat, now, c, &next);
+			__u64 state = ok ? next : tat; // a refused packet leaves it as it was
+			if (__sync_val_compare_and_swap(&st->tat_ns, x, RATE_MOVED | state) != x) {
+				__sync_lock_test_and_set(&b->tat_ns, t); // give it back, untouched
+				continue;
+			}
+			__builtin_memcpy(b->addr, ev->saddr, 16);
+			__sync_lock_test_and_set(&b->tat_ns, state);
+			return ok;
+		}
+
+		// The bucket is another address's: the state stays in rate_limits.
+		if (!conforms(tat, now, c, &next))
 			return 0;
-		if (__sync_val_compare_and_swap(&st->tat_ns, old, tat + interval) == old)
+		if (__sync_val_compare_and_swap(&st->tat_ns, x, next) == x)
 			return 1;
 	}
-	// Every attempt lost to another CPU charging the same source: it is
-	// sending at several packets per CAS round trip, far beyond any rate
-	// worth allowing, so this one is treated as over the limit.
+	// Every round lost to another CPU charging or moving the same source.
 	return 0;
+}
+
+static __always_inline int rate_allow(const struct event *ev, const struct source_cache_slot *c)
+{
+	__u64 now = bpf_ktime_get_ns();
+	const __u32 *w = (const __u32 *)ev->saddr;
+	__u32 idx = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x85ebca6bu) >> (32 - RATE_BUCKET_BITS);
+	struct rate_bucket *b = bpf_map_lookup_elem(&rate_buckets, &idx);
+	if (!b)
+		return 1; // cannot happen: idx is in range
+	__u64 t = *(volatile __u64 *)&b->tat_ns;
+	if (t != RATE_BUSY && owns(b, t, ev)) {
+		__u64 next;
+		if (!conforms(t, now, c, &next))
+			return 0;
+		if (__sync_val_compare_and_swap(&b->tat_ns, t, next) == t)
+			return 1;
+	}
+	return rate_allow_slow(ev, c, now);
 }
 
 // type_forbidden applies a GTP message type table to one message.
@@ -684,10 +943,8 @@ int breakwater_xdp(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct event ev;
 	struct l3 l3;
-	struct source src;
 	__builtin_memset(&ev, 0, sizeof(ev));
 	__builtin_memset(&l3, 0, sizeof(l3));
-	__builtin_memset(&src, 0, sizeof(src));
 
 	// L2: Ethernet and up to two VLAN tags. A runt frame, a truncated or
 	// third tag, or another EtherType is not IP: the stack decides.
@@ -719,17 +976,19 @@ int breakwater_xdp(struct xdp_md *ctx)
 	const struct settings *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (rc < 0)
 		return drop(cfg, &ev, REASON_MALFORMED);
+	const __u64 *genp = bpf_map_lookup_elem(&generation, &zero);
+	__u64 gen = genp ? *genp : 0;
 
 	// Quarantine covers every packet of the partner, whatever the port and
 	// even its fragments: the operator has cut it off.
-	int looked_up = 0, known = 0;
+	const struct source_cache_slot *src = 0;
+	int looked_up = 0;
 	if (cfg && cfg->quarantined) {
 		looked_up = 1;
-		known = lookup_source(&ev, &src) == 0;
-		if (known) {
-			__u32 partner = src.partner_id;
-			ev.partner_id = partner;
-			if (bpf_map_lookup_elem(&quarantine, &partner))
+		src = source_of(&ev, cfg, gen);
+		if (src && src->known) {
+			ev.partner_id = src->src.partner_id;
+			if (src->quarantined)
 				return drop(cfg, &ev, REASON_QUARANTINED);
 		}
 	}
@@ -766,8 +1025,9 @@ int breakwater_xdp(struct xdp_md *ctx)
 		return pass(REASON_NOT_SIGNALING);
 	ev.class = class;
 	if (!looked_up) {
-		known = lookup_source(&ev, &src) == 0;
-		ev.partner_id = src.partner_id; // 0 when unknown (src stays zeroed)
+		src = source_of(&ev, cfg, gen);
+		if (src)
+			ev.partner_id = src->src.partner_id; // 0 when unknown
 	}
 
 	// The whole L4 header of signaling traffic must be there.
@@ -794,17 +1054,32 @@ int breakwater_xdp(struct xdp_md *ctx)
 		payload_len = ulen - sizeof(*uh);
 	}
 
-	if (!known)
+	if (!src || !src->known)
 		return drop(cfg, &ev, REASON_UNKNOWN_SOURCE);
-	if (!rate_allow(&ev, &src))
+	if (src->interval_ns && !rate_allow(&ev, src))
 		return drop(cfg, &ev, REASON_RATE_LIMITED);
 
 	if (class == CLASS_GTPC && slot == SLOT_UDP) {
-		__u32 r = gtp_verdict(&ev, &src, payload, end, payload_len);
+		__u32 r = gtp_verdict(&ev, &src->src, payload, end, payload_len);
 		if (r != REASON_PASSED)
 			return drop(cfg, &ev, r);
 	}
 	// Diameter and M3UA: SCTP chunks and TCP streams are reassembled and
 	// judged in user space; here the source, quarantine and rate decide.
 	return pass(REASON_PASSED);
+}
+
+// bump_generation raises the policy generation by one, atomically. User
+// space runs it (BPF_PROG_TEST_RUN) after every change the source cache
+// must not outlive; it is never attached. An atomic add rather than a map
+// update from user space, which copies the value byte-wise and could be
+// read half-written.
+SEC("xdp")
+int bump_generation(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&generation, &zero);
+	if (g)
+		__sync_fetch_and_add(g, 1);
+	return XDP_PASS;
 }

@@ -30,6 +30,13 @@ type xdpPortClasses struct {
 	ByL4 [4]uint8
 }
 
+type xdpRateBucket struct {
+	_        structs.HostLayout
+	TatNs    uint64
+	Addr     [16]uint8
+	Reserved uint64
+}
+
 type xdpRateKey struct {
 	_    structs.HostLayout
 	Addr [16]uint8
@@ -54,6 +61,18 @@ type xdpSource struct {
 	Burst     uint32
 }
 
+type xdpSourceCacheSlot struct {
+	_           structs.HostLayout
+	Addr        [16]uint8
+	Tag         uint64
+	Src         xdpSource
+	IntervalNs  uint64
+	ToleranceNs uint64
+	Known       uint8
+	Quarantined uint8
+	Pad         [6]uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -61,19 +80,23 @@ const (
 	xdpMapConfig          = "config"
 	xdpMapCounters        = "counters"
 	xdpMapEvents          = "events"
+	xdpMapGeneration      = "generation"
 	xdpMapGtpTypes        = "gtp_types"
 	xdpMapGtpV1TypesEmpty = "gtp_v1_types_empty"
 	xdpMapGtpV2TypesEmpty = "gtp_v2_types_empty"
 	xdpMapPorts           = "ports"
 	xdpMapPortsEmpty      = "ports_empty"
 	xdpMapQuarantine      = "quarantine"
+	xdpMapRateBuckets     = "rate_buckets"
 	xdpMapRateLimits      = "rate_limits"
 	xdpMapSampleState     = "sample_state"
+	xdpMapSourceCache     = "source_cache"
 	xdpMapSourcesV4       = "sources_v4"
 	xdpMapSourcesV4Empty  = "sources_v4_empty"
 	xdpMapSourcesV6       = "sources_v6"
 	xdpMapSourcesV6Empty  = "sources_v6_empty"
 	xdpProgBreakwaterXdp  = "breakwater_xdp"
+	xdpProgBumpGeneration = "bump_generation"
 )
 
 // loadXdp returns the embedded CollectionSpec for xdp.
@@ -118,7 +141,8 @@ type xdpSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type xdpProgramSpecs struct {
-	BreakwaterXdp *ebpf.ProgramSpec `ebpf:"breakwater_xdp"`
+	BreakwaterXdp  *ebpf.ProgramSpec `ebpf:"breakwater_xdp"`
+	BumpGeneration *ebpf.ProgramSpec `ebpf:"bump_generation"`
 }
 
 // xdpMapSpecs contains maps before they are loaded into the kernel.
@@ -128,14 +152,17 @@ type xdpMapSpecs struct {
 	Config          *ebpf.MapSpec `ebpf:"config"`
 	Counters        *ebpf.MapSpec `ebpf:"counters"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
+	Generation      *ebpf.MapSpec `ebpf:"generation"`
 	GtpTypes        *ebpf.MapSpec `ebpf:"gtp_types"`
 	GtpV1TypesEmpty *ebpf.MapSpec `ebpf:"gtp_v1_types_empty"`
 	GtpV2TypesEmpty *ebpf.MapSpec `ebpf:"gtp_v2_types_empty"`
 	Ports           *ebpf.MapSpec `ebpf:"ports"`
 	PortsEmpty      *ebpf.MapSpec `ebpf:"ports_empty"`
 	Quarantine      *ebpf.MapSpec `ebpf:"quarantine"`
+	RateBuckets     *ebpf.MapSpec `ebpf:"rate_buckets"`
 	RateLimits      *ebpf.MapSpec `ebpf:"rate_limits"`
 	SampleState     *ebpf.MapSpec `ebpf:"sample_state"`
+	SourceCache     *ebpf.MapSpec `ebpf:"source_cache"`
 	SourcesV4       *ebpf.MapSpec `ebpf:"sources_v4"`
 	SourcesV4Empty  *ebpf.MapSpec `ebpf:"sources_v4_empty"`
 	SourcesV6       *ebpf.MapSpec `ebpf:"sources_v6"`
@@ -171,14 +198,17 @@ type xdpMaps struct {
 	Config          *ebpf.Map `ebpf:"config"`
 	Counters        *ebpf.Map `ebpf:"counters"`
 	Events          *ebpf.Map `ebpf:"events"`
+	Generation      *ebpf.Map `ebpf:"generation"`
 	GtpTypes        *ebpf.Map `ebpf:"gtp_types"`
 	GtpV1TypesEmpty *ebpf.Map `ebpf:"gtp_v1_types_empty"`
 	GtpV2TypesEmpty *ebpf.Map `ebpf:"gtp_v2_types_empty"`
 	Ports           *ebpf.Map `ebpf:"ports"`
 	PortsEmpty      *ebpf.Map `ebpf:"ports_empty"`
 	Quarantine      *ebpf.Map `ebpf:"quarantine"`
+	RateBuckets     *ebpf.Map `ebpf:"rate_buckets"`
 	RateLimits      *ebpf.Map `ebpf:"rate_limits"`
 	SampleState     *ebpf.Map `ebpf:"sample_state"`
+	SourceCache     *ebpf.Map `ebpf:"source_cache"`
 	SourcesV4       *ebpf.Map `ebpf:"sources_v4"`
 	SourcesV4Empty  *ebpf.Map `ebpf:"sources_v4_empty"`
 	SourcesV6       *ebpf.Map `ebpf:"sources_v6"`
@@ -190,14 +220,17 @@ func (m *xdpMaps) Close() error {
 		m.Config,
 		m.Counters,
 		m.Events,
+		m.Generation,
 		m.GtpTypes,
 		m.GtpV1TypesEmpty,
 		m.GtpV2TypesEmpty,
 		m.Ports,
 		m.PortsEmpty,
 		m.Quarantine,
+		m.RateBuckets,
 		m.RateLimits,
 		m.SampleState,
+		m.SourceCache,
 		m.SourcesV4,
 		m.SourcesV4Empty,
 		m.SourcesV6,
@@ -215,12 +248,14 @@ type xdpVariables struct {
 //
 // It can be passed to loadXdpObjects or ebpf.CollectionSpec.LoadAndAssign.
 type xdpPrograms struct {
-	BreakwaterXdp *ebpf.Program `ebpf:"breakwater_xdp"`
+	BreakwaterXdp  *ebpf.Program `ebpf:"breakwater_xdp"`
+	BumpGeneration *ebpf.Program `ebpf:"bump_generation"`
 }
 
 func (p *xdpPrograms) Close() error {
 	return _XdpClose(
 		p.BreakwaterXdp,
+		p.BumpGeneration,
 	)
 }
 
