@@ -315,14 +315,16 @@ func TestRateStateMovesWithAddress(t *testing.T) {
 	a, b := collision(t, pfx("100.64.0.0/16"), pfx("100.65.0.0/16"), rateBucketIndex)
 	spec := testSpec()
 	spec.Sources = append(spec.Sources,
-		Source{Prefix: pfx("100.64.0.0/16"), Partner: 60, RatePPS: 100, Burst: 1}, // idle 10 ms after a packet
+		// idle 100 ms after a packet: long enough that two test runs in a
+		// row stay within it on a slow (emulated) machine
+		Source{Prefix: pfx("100.64.0.0/16"), Partner: 60, RatePPS: 10, Burst: 1},
 		Source{Prefix: pfx("100.65.0.0/16"), Partner: 61, RatePPS: 1, Burst: 2},
 	)
 	f := loadFilter(t, spec)
 	expect(t, f, "a takes the bucket", signaling(a), xdpPass, ReasonPassed)
 	expect(t, f, "b in rate_limits", signaling(b), xdpPass, ReasonPassed)
 	expect(t, f, "b in rate_limits, burst", signaling(b), xdpPass, ReasonPassed)
-	time.Sleep(50 * time.Millisecond) // a's bucket idle, b still a second over
+	time.Sleep(300 * time.Millisecond) // a's bucket idle, b still most of a second over
 	expect(t, f, "b takes the bucket, over its limit", signaling(b), xdpDrop, ReasonRateLimited)
 	expect(t, f, "b in the bucket, over its limit", signaling(b), xdpDrop, ReasonRateLimited)
 	expect(t, f, "a afresh in rate_limits", signaling(a), xdpPass, ReasonPassed)
