@@ -614,10 +614,10 @@ static __noinline int lookup_v6(const __u8 *addr, struct source *out, __u32 slot
 // or the quarantine set has taken effect (bump_generation), so a slot
 // filled before the change never answers after it; one filled during the
 // change is tagged with the older generation and is refilled too. The
-// tables are read after the generation, also on weakly ordered CPUs: the
-// outer map slot is computed from the generation (after()), and every
-// later read depends on what that lookup returned. So a slot never holds
-// older tables' answer under a newer generation.
+// tables (and the quarantine count) are read after the generation, also on
+// weakly ordered CPUs: the outer map slot is computed from the generation
+// (after()), and every later read depends on what that lookup returned. So
+// a slot never holds older tables' answer under a newer generation.
 static __always_inline const struct source_cache_slot *
 source_of(const struct event *ev, const struct settings *cfg, __u64 gen)
 {
@@ -640,7 +640,10 @@ source_of(const struct event *ev, const struct settings *cfg, __u64 gen)
 	else
 		c->known = lookup_v6(ev->saddr, &c->src, outer) == 0;
 	c->quarantined = 0;
-	if (c->known && cfg && cfg->quarantined) {
+	// The quarantine count again, read after gen: the caller's read came
+	// before it, and may predate the change that gen was bumped for.
+	const struct settings *q = cfg ? after(cfg, gen) : 0;
+	if (c->known && q && q->quarantined) {
 		__u32 partner = c->src.partner_id;
 		c->quarantined = bpf_map_lookup_elem(&quarantine, &partner) != 0;
 	}
@@ -1072,8 +1075,8 @@ int breakwater_xdp(struct xdp_md *ctx)
 // bump_generation raises the policy generation by one, atomically. User
 // space runs it (BPF_PROG_TEST_RUN) after every change the source cache
 // must not outlive; it is never attached. An atomic add rather than a map
-// update from user space, which copies the value byte-wise and could be
-// read half-written.
+// update from user space, which is a plain memory copy that a packet could
+// read half-done.
 SEC("xdp")
 int bump_generation(struct xdp_md *ctx)
 {
