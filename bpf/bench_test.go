@@ -93,14 +93,15 @@ func BenchmarkXDPIPv6DiameterAllowed(b *testing.B) {
 	benchFrame(b, v6Frame(partner6, dst6, ipProtoTCP, tcp(40000, 3868, 5)), xdpPass)
 }
 
-// With a rate limit it never reaches: the clock, the source's own bucket
-// in rate_buckets and one compare-and-swap.
+// With a rate limit it never reaches: the coarse clock, the source's own
+// bucket in rate_buckets and one compare-and-swap.
 func BenchmarkXDPDiameterRateLimitedSource(b *testing.B) {
 	benchFrame(b, diameterFrom("192.0.2.160"), xdpPass)
 }
 
 // A source far over its limit (1 packet/s, burst 1): after the first
-// packet, every one is dropped as rate_limited (the flood case).
+// packet, every one is dropped as rate_limited (the flood case), by the
+// coarse clock and the bucket's mark of this tick's exact check.
 func BenchmarkXDPDiameterOverRateLimit(b *testing.B) {
 	benchFrame(b, diameterFrom("192.0.2.208"), xdpDrop)
 }
@@ -133,9 +134,9 @@ func BenchmarkXDPNotSignalingQuarantineActive(b *testing.B) {
 }
 
 // The clock alone: a program that reads bpf_ktime_get_ns and returns
-// XDP_PASS. Every packet of a rate-limited source pays this once (the
-// token bucket needs the time); its net figure is the floor under
-// DiameterRateLimitedSource and DiameterOverRateLimit.
+// XDP_PASS. What a packet of a rate-limited source paid for the time
+// before the coarse clock (xdp.c: coarse_clock), and still pays on the
+// slow path and for sources with a small burst.
 func BenchmarkXDPClockOnly(b *testing.B) {
 	requireBPF(b)
 	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{

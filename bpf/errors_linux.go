@@ -7,14 +7,15 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/features"
 	"golang.org/x/sys/unix"
 )
 
-// minKernel is the oldest kernel the program verifies on: BPF atomics
-// (compare-and-swap in the rate limiter) came with 5.12; ring buffers with
-// 5.8.
-const minKernel = "Linux 5.12"
+// minKernel is the oldest kernel the program verifies on: BPF timers (the
+// rate limiter's coarse clock) came with 5.15; BPF atomics
+// (compare-and-swap in the rate limiter) with 5.12; ring buffers with 5.8.
+const minKernel = "Linux 5.15"
 
 // probeKernel names the first missing kernel feature, so that an old kernel
 // gets "lacks BPF ring buffers" rather than a map creation EINVAL.
@@ -30,6 +31,7 @@ func probeKernel() error {
 		{"per-CPU arrays", func() error { return features.HaveMapType(ebpf.PerCPUArray) }},
 		{"BPF ring buffers", func() error { return features.HaveMapType(ebpf.RingBuf) }},
 		{"the BPF v3 instruction set", features.HaveV3ISA},
+		{"BPF timers", func() error { return features.HaveProgramHelper(ebpf.XDP, asm.FnTimerInit) }},
 	}
 	for _, p := range probes {
 		err := p.probe()

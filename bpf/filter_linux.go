@@ -99,7 +99,29 @@ func Load(spec *Spec) (*Filter, error) {
 		_ = f.objs.Close()
 		return nil, explain("open the drop-event ring buffer", err)
 	}
+	if err := f.startClock(); err != nil {
+		_ = f.events.Close()
+		f.tables.close()
+		_ = f.objs.Close()
+		return nil, err
+	}
 	return f, nil
+}
+
+// startClock arms the rate limiter's coarse clock: it runs start_clock,
+// which starts a BPF timer that stores the time every 250 µs (see
+// coarse_clock in xdp.c). The timer runs until the coarse_clock map's last
+// file descriptor is closed (Close); the kernel then cancels it. Until it
+// runs, or if it stops, the program reads the exact clock.
+func (f *Filter) startClock() error {
+	ret, err := f.objs.StartClock.Run(&ebpf.RunOptions{Data: make([]byte, 14)})
+	if err != nil {
+		return explain("start the rate limiter's clock", err)
+	}
+	if ret != 2 { // XDP_PASS
+		return fmt.Errorf("bpf: start the rate limiter's clock: the kernel refused the BPF timer (start_clock returned %d; kernel %s, %s or later is needed)", ret, release(), minKernel)
+	}
+	return nil
 }
 
 // Attach runs the filter on the interface's receive path. ModeNative tries

@@ -35,6 +35,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <linux/time.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -267,7 +268,9 @@ struct {
 struct rate_bucket {
 	__u64 tat_ns;  // GCRA theoretical arrival time; RATE_BUSY while changing hands
 	__u8 addr[16]; // the owner, as event.saddr
-	__u64 reserved;
+	// The coarse clock's tick at which an exact clock read found the owner
+	// over its limit (see rate_allow); 0 for none.
+	__u64 checked_ns;
 };
 
 #define RATE_BUCKET_BITS 16
@@ -291,6 +294,29 @@ struct {
 	__type(key, struct rate_key);
 	__type(value, struct rate_state);
 } rate_limits SEC(".maps");
+
+// The coarse clock: bpf_ktime_get_ns as of the last tick of a BPF timer
+// that fires every CLOCK_TICK_NS (see clock_tick), so that a packet of a
+// rate-limited source reads the time from memory instead of calling the
+// helper (~40 ns in a KVM guest with mitigated returns). Armed once by the
+// loader (start_clock); the kernel cancels the timer when the loader's
+// last reference to this map goes (Filter.Close). Until then, or when the
+// last tick is more than a jiffy old (the timer's softirq starved, the
+// timer cancelled), packets read the exact clock: see coarse_now.
+#define CLOCK_TICK_NS 250000ULL // 250 µs
+
+struct coarse_clock {
+	__u64 now_ns;    // bpf_ktime_get_ns at the last tick; 0 until armed
+	__u64 jiffies;   // bpf_jiffies64 right after it
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct coarse_clock);
+} coarse_clock SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -686,6 +712,69 @@ static __always_inline __u8 port_class(__u16 dport, __u32 slot)
 // TAT - t <= (burst - 1) * T, and then TAT = max(TAT, t) + T. So an idle
 // source may send `burst` packets back to back, then one every T. A TAT at
 // or before t is a full bucket: the same as no state at all.
+//
+// The time t. The exact clock (bpf_ktime_get_ns) costs ~40 ns in a KVM
+// guest, as much as the rest of the program, so a packet whose source owns
+// its bucket (rate_allow) may judge it by the coarse clock c instead: the
+// exact clock as of the last tick, c <= t, lagging it by L, at most a tick
+// (250 µs) when the timer keeps time and never more than two ticks plus
+// two jiffies (coarse_now; else the exact clock is read). What that
+// changes:
+//
+//   - The check (TAT - c <= tolerance) is stricter than the exact one. A
+//     packet it refuses is judged again with the exact clock, so that
+//     strictness drops nothing, except that once an exact read has found
+//     the source over its limit, the other packets of the same tick are
+//     dropped without reading the clock again (checked_ns): an over-limit
+//     flood pays one exact read per tick, and a packet that becomes
+//     conforming later in that tick waits for the next (at most 250 µs).
+//   - The charge. While the bucket is not full (TAT > c), the new TAT is
+//     TAT + T whatever the time, as with the exact clock. A full bucket
+//     (TAT <= c) is charged from c rather than t, which leaves the source
+//     t - c <= L of credit. So a lagging clock is not only stricter: GCRA
+//     lets at most burst + window / T packets through in any window of
+//     time, and with the coarse clock at most burst + (window + L) / T.
+//     The long-run rate is unchanged (the credit does not add up: charged
+//     times are T apart and never after the real ones). Hence the coarse
+//     clock is used only for sources whose burst spans at least
+//     COARSE_MIN_BURST_NS (tolerance + T: the default burst, one second's
+//     worth, spans a second), where L adds at most 1% of the burst (250
+//     µs of 25 ms) while the timer keeps time, a third at worst (8.5 ms
+//     at HZ=250); sources with a smaller burst keep the exact clock.
+//   - Time read from two clocks never runs backwards where it could grant
+//     anything: every exact read is clamped to at least the coarse value
+//     the packet saw, and everything that hands state over between places
+//     (rate_allow_slow) uses the exact clock, as before the coarse clock.
+//     A lagging t only makes a check stricter, and a TAT only grows.
+#define COARSE_MIN_BURST_NS (100 * CLOCK_TICK_NS) // 25 ms
+
+// coarse_now returns the coarse clock, or 0 when it is not to be trusted:
+// never armed (0), or its last tick more than a jiffy behind the jiffies
+// counter (which the tick interrupt advances, not a softirq, so it keeps
+// moving when the timer's softirq is held up or the timer is gone). A
+// value it returns is an exact clock reading at most two ticks plus two
+// jiffies old (the two fields are written one after the other).
+// bpf_jiffies64 is inlined by the verifier: one memory read.
+static __always_inline __u64 coarse_now(void)
+{
+	__u32 zero = 0;
+	const struct coarse_clock *k = bpf_map_lookup_elem(&coarse_clock, &zero);
+	if (!k)
+		return 0;
+	__u64 now = *(volatile const __u64 *)&k->now_ns;
+	__u64 j = *(volatile const __u64 *)&k->jiffies;
+	if ((__s64)(bpf_jiffies64() - j) > 1)
+		return 0;
+	return now;
+}
+
+// exact_now reads the exact clock, never earlier than coarse (a reading
+// of the same clock taken before).
+static __always_inline __u64 exact_now(__u64 coarse)
+{
+	__u64 now = bpf_ktime_get_ns();
+	return now < coarse ? coarse : now;
+}
 
 static __always_inline int owns(const struct rate_bucket *b, __u64 tat, const struct event *ev)
 {
@@ -758,10 +847,17 @@ static __always_inline struct rate_state *rate_entry(const struct event *ev)
 // program), and the common case pays no function call (each costs ~10 ns
 // where returns are mitigated against speculation). Its arguments are
 // then plain memory the verifier wants NULL-checked.
-__noinline int rate_allow_slow(const struct event *ev, const struct source_cache_slot *c, __u64 now)
+//
+// The fast path judges by the coarse clock (see above); rate_allow_slow
+// by the exact clock: now when coarse is 0 (the fast path read it
+// already), else read here. A packet over the limit by the exact clock
+// in its bucket marks the bucket with the coarse tick (checked_ns).
+__noinline int rate_allow_slow(const struct event *ev, const struct source_cache_slot *c, __u64 coarse, __u64 now)
 {
 	if (!ev || !c)
 		return 1;
+	if (coarse)
+		now = exact_now(coarse);
 	const __u32 *w = (const __u32 *)ev->saddr;
 	__u32 idx = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x85ebca6bu) >> (32 - RATE_BUCKET_BITS);
 	struct rate_bucket *b = bpf_map_lookup_elem(&rate_buckets, &idx);
@@ -773,8 +869,11 @@ __noinline int rate_allow_slow(const struct event *ev, const struct source_cache
 	for (int i = 1; i < RATE_TRIES; i++) { // round 0 was rate_allow's
 		__u64 t = *(volatile __u64 *)&b->tat_ns;
 		if (t != RATE_BUSY && owns(b, t, ev)) {
-			if (!conforms(t, now, c, &next))
+			if (!conforms(t, now, c, &next)) {
+				if (coarse)
+					b->checked_ns = coarse;
 				return 0;
+			}
 			if (__sync_val_compare_and_swap(&b->tat_ns, t, next) == t)
 				return 1;
 			continue;
@@ -800,7 +899,7 @@ __noinline int rate_allow_slow(const struct event *ev, const struct source_cache
 			// after that hand-over (the first read may precede it), and
 			// not before the state as it moved.
 			tat = 0;
-			now = bpf_ktime_get_ns();
+			now = exact_now(coarse);
 			__u64 moved = x & ~RATE_MOVED;
 			if (now < moved)
 				now = moved;
@@ -817,6 +916,7 @@ __noinline int rate_allow_slow(const struct event *ev, const struct source_cache
 				continue;
 			}
 			__builtin_memcpy(b->addr, ev->saddr, 16);
+			b->checked_ns = 0; // the previous owner's
 			__sync_lock_test_and_set(&b->tat_ns, state);
 			return ok;
 		}
@@ -833,7 +933,10 @@ __noinline int rate_allow_slow(const struct event *ev, const struct source_cache
 
 static __always_inline int rate_allow(const struct event *ev, const struct source_cache_slot *c)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 coarse = 0;
+	if (c->tolerance_ns + c->interval_ns >= COARSE_MIN_BURST_NS)
+		coarse = coarse_now(); // 0: read the exact clock
+	__u64 now = coarse ? coarse : bpf_ktime_get_ns();
 	const __u32 *w = (const __u32 *)ev->saddr;
 	__u32 idx = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x85ebca6bu) >> (32 - RATE_BUCKET_BITS);
 	struct rate_bucket *b = bpf_map_lookup_elem(&rate_buckets, &idx);
@@ -842,12 +945,15 @@ static __always_inline int rate_allow(const struct event *ev, const struct sourc
 	__u64 t = *(volatile __u64 *)&b->tat_ns;
 	if (t != RATE_BUSY && owns(b, t, ev)) {
 		__u64 next;
-		if (!conforms(t, now, c, &next))
-			return 0;
-		if (__sync_val_compare_and_swap(&b->tat_ns, t, next) == t)
-			return 1;
+		if (conforms(t, now, c, &next)) {
+			if (__sync_val_compare_and_swap(&b->tat_ns, t, next) == t)
+				return 1;
+		} else if (coarse && *(volatile __u64 *)&b->checked_ns == coarse) {
+			return 0; // over its limit by the exact clock, this tick
+		}
+		// Refused by the coarse clock: the exact one decides.
 	}
-	return rate_allow_slow(ev, c, now);
+	return rate_allow_slow(ev, c, coarse, now);
 }
 
 // type_forbidden applies a GTP message type table to one message.
@@ -1084,5 +1190,42 @@ int bump_generation(struct xdp_md *ctx)
 	__u64 *g = bpf_map_lookup_elem(&generation, &zero);
 	if (g)
 		__sync_fetch_and_add(g, 1);
+	return XDP_PASS;
+}
+
+// clock_tick is the coarse clock's timer callback: it stores the exact
+// clock (then the jiffies counter, which coarse_now compares) and starts
+// the timer again. It runs in softirq context on one CPU; the 64-bit
+// stores are single instructions, so a packet reads an old or a new
+// value, never half of each.
+static int clock_tick(void *map, __u32 *key, struct coarse_clock *k)
+{
+	*(volatile __u64 *)&k->now_ns = bpf_ktime_get_ns();
+	*(volatile __u64 *)&k->jiffies = bpf_jiffies64();
+	bpf_timer_start(&k->timer, CLOCK_TICK_NS, 0);
+	return 0;
+}
+
+// start_clock arms the coarse clock: the loader runs it once
+// (BPF_PROG_TEST_RUN) after loading; it is never attached. XDP_PASS when
+// the timer runs, XDP_ABORTED when the kernel refused it (Load fails: a
+// silent fallback to the exact clock would hide the cost). The timer
+// holds this program; the kernel cancels the timer and lets go of both
+// when the last user-space reference to coarse_clock is closed.
+SEC("xdp")
+int start_clock(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct coarse_clock *k = bpf_map_lookup_elem(&coarse_clock, &zero);
+	if (!k)
+		return XDP_ABORTED;
+	if (bpf_timer_init(&k->timer, &coarse_clock, CLOCK_MONOTONIC) != 0)
+		return XDP_ABORTED;
+	if (bpf_timer_set_callback(&k->timer, clock_tick) != 0)
+		return XDP_ABORTED;
+	*(volatile __u64 *)&k->now_ns = bpf_ktime_get_ns();
+	*(volatile __u64 *)&k->jiffies = bpf_jiffies64();
+	if (bpf_timer_start(&k->timer, CLOCK_TICK_NS, 0) != 0)
+		return XDP_ABORTED;
 	return XDP_PASS;
 }

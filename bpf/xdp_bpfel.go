@@ -13,6 +13,16 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type xdpCoarseClock struct {
+	_       structs.HostLayout
+	NowNs   uint64
+	Jiffies uint64
+	Timer   struct {
+		_ structs.HostLayout
+		_ [16]byte
+	}
+}
+
 type xdpLpmV4Key struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -31,10 +41,10 @@ type xdpPortClasses struct {
 }
 
 type xdpRateBucket struct {
-	_        structs.HostLayout
-	TatNs    uint64
-	Addr     [16]uint8
-	Reserved uint64
+	_         structs.HostLayout
+	TatNs     uint64
+	Addr      [16]uint8
+	CheckedNs uint64
 }
 
 type xdpRateKey struct {
@@ -77,6 +87,7 @@ type xdpSourceCacheSlot struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	xdpMapCoarseClock     = "coarse_clock"
 	xdpMapConfig          = "config"
 	xdpMapCounters        = "counters"
 	xdpMapEvents          = "events"
@@ -97,6 +108,7 @@ const (
 	xdpMapSourcesV6Empty  = "sources_v6_empty"
 	xdpProgBreakwaterXdp  = "breakwater_xdp"
 	xdpProgBumpGeneration = "bump_generation"
+	xdpProgStartClock     = "start_clock"
 )
 
 // loadXdp returns the embedded CollectionSpec for xdp.
@@ -143,12 +155,14 @@ type xdpSpecs struct {
 type xdpProgramSpecs struct {
 	BreakwaterXdp  *ebpf.ProgramSpec `ebpf:"breakwater_xdp"`
 	BumpGeneration *ebpf.ProgramSpec `ebpf:"bump_generation"`
+	StartClock     *ebpf.ProgramSpec `ebpf:"start_clock"`
 }
 
 // xdpMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type xdpMapSpecs struct {
+	CoarseClock     *ebpf.MapSpec `ebpf:"coarse_clock"`
 	Config          *ebpf.MapSpec `ebpf:"config"`
 	Counters        *ebpf.MapSpec `ebpf:"counters"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
@@ -195,6 +209,7 @@ func (o *xdpObjects) Close() error {
 //
 // It can be passed to loadXdpObjects or ebpf.CollectionSpec.LoadAndAssign.
 type xdpMaps struct {
+	CoarseClock     *ebpf.Map `ebpf:"coarse_clock"`
 	Config          *ebpf.Map `ebpf:"config"`
 	Counters        *ebpf.Map `ebpf:"counters"`
 	Events          *ebpf.Map `ebpf:"events"`
@@ -217,6 +232,7 @@ type xdpMaps struct {
 
 func (m *xdpMaps) Close() error {
 	return _XdpClose(
+		m.CoarseClock,
 		m.Config,
 		m.Counters,
 		m.Events,
@@ -250,12 +266,14 @@ type xdpVariables struct {
 type xdpPrograms struct {
 	BreakwaterXdp  *ebpf.Program `ebpf:"breakwater_xdp"`
 	BumpGeneration *ebpf.Program `ebpf:"bump_generation"`
+	StartClock     *ebpf.Program `ebpf:"start_clock"`
 }
 
 func (p *xdpPrograms) Close() error {
 	return _XdpClose(
 		p.BreakwaterXdp,
 		p.BumpGeneration,
+		p.StartClock,
 	)
 }
 
