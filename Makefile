@@ -19,7 +19,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # crafters (scapy), real peers (freeDiameter, osmo-ggsn, osmo-stp), and the
 # pinned BPF toolchain that check-generated rebuilds bpf/xdp.c with
 # (clang-14, llvm-strip-14, libbpf headers; iproute2 for the XDP tests).
-APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp clang-14 llvm-14 libbpf-dev linux-libc-dev iproute2
+APT_PACKAGES := tshark python3-scapy freediameter osmo-ggsn osmo-stp clang-14 llvm-14 libbpf-dev linux-libc-dev iproute2 redis-server redis-sentinel redis-tools
 
 .PHONY: all build demo demo-inline test deps apt-deps go-deps vet staticcheck unit-test \
         generate check-generated fuzz soak bench bench-go pgo clean

@@ -95,6 +95,7 @@ type running struct {
 	partners   *partnerstats.Stats
 	latency    *partnerstats.Latencies
 	eng        *engine.Engine
+	state      *nodeState
 	reloads    reload.Stats
 	reloadMu   sync.Mutex
 }
@@ -122,8 +123,13 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	if len(cfg.Diameter) == 0 && len(cfg.GTP) == 0 && len(cfg.M3UA) == 0 {
 		return fmt.Errorf("%s: no relays configured: add a diameter:, gtp: or m3ua: section (see README, \"Running inline\")", cfg.Path)
 	}
-	eng := engine.New(policy, engine.NewMemoryState(cfg))
-	rn := &running{eng: eng, partners: partnerstats.New(), latency: partnerstats.NewLatencies()}
+	st, err := openState(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	eng := engine.New(policy, st.store())
+	rn := &running{eng: eng, state: st, partners: partnerstats.New(), latency: partnerstats.NewLatencies()}
 	// Partner quarantine: kept across restarts, applied by the relays
 	// (and by the XDP pre-filter when it runs).
 	qs, err := quarantine.New(quarantine.Config{StateFile: cfg.QuarantineStatePath(), Threshold: cfg.Quarantine.Threshold,
@@ -133,6 +139,10 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	}
 	defer qs.Close()
 	rn.quarantine = qs
+	if st.node != nil {
+		st.node.SetPolicyVersion(policy.Rules.Version)
+		st.node.ShareQuarantine(qs)
+	}
 	qctx, qstop := context.WithCancel(context.Background())
 	defer qstop()
 	go qs.Run(qctx, quarantine.DefaultExpireEvery)
@@ -172,6 +182,9 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 	// applies too (it costs nothing for partners without one).
 	if rn.prefilter == nil {
 		rn.limiter = ratelimit.New(userSpaceRateSources)
+		if st.node != nil {
+			st.node.ShareRateLimits(rn.limiter)
+		}
 	}
 	var startErr error
 	for _, d := range cfg.Diameter {
@@ -227,7 +240,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 		}
 		rn.admin = admin.New(admin.Options{Listen: cfg.Admin.Listen.Value, Version: version, Engine: eng,
 			Relays: rn.relays, GTPRelays: rn.gtp, M3UARelays: rn.m3ua, Log: log, Prefilter: pre, API: api,
-			Audit: rn.audit, Quarantine: qs, Partners: rn.partners, Latency: rn.latency})
+			Audit: rn.audit, Quarantine: qs, Partners: rn.partners, Latency: rn.latency, Collectors: st.collectors()})
 		if startErr == nil {
 			if err := rn.admin.Start(); err != nil {
 				startErr = err
@@ -375,6 +388,9 @@ func (rn *running) reloadNow(cfgPath string, eng *engine.Engine, log *slog.Logge
 	}
 	eng.SetPolicy(p)
 	rn.reloads.Succeed()
+	if rn.state.node != nil {
+		rn.state.node.SetPolicyVersion(p.Rules.Version)
+	}
 	if rn.prefilter != nil {
 		if err := rn.prefilter.Update(p); err != nil {
 			log.Error("XDP pre-filter tables not updated; the kernel keeps the previous ones", "err", err.Error())

@@ -54,6 +54,8 @@ type Options struct {
 	Partners *partnerstats.Stats
 	// Latency holds per-partner processing-time histograms.
 	Latency *partnerstats.Latencies
+	// Collectors are further metric sources (the cluster link).
+	Collectors []prometheus.Collector
 	// Ready reports whether Breakwater serves traffic (nil: always ready).
 	Ready func() error
 	Log   *slog.Logger
@@ -70,6 +72,7 @@ func New(o Options) *Server {
 		opsCollector{o.Engine, o.API},
 		auditQuarantineCollector{o.Audit, o.Quarantine, o.Partners, o.Latency},
 	)
+	reg.MustRegister(o.Collectors...)
 	mux := http.NewServeMux()
 	s := &Server{log: o.Log, ready: o.Ready, reg: reg, Handle: mux}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -45,6 +45,10 @@ type Config struct {
 	Quarantine Quarantine `yaml:"quarantine"`
 	// Audit is the audit log of judged messages.
 	Audit Audit `yaml:"audit"`
+	// State is where the firewall's memory lives: in this process
+	// (optionally snapshotted to a file) or shared with other nodes
+	// through Redis.
+	State State `yaml:"state"`
 	// ShutdownTimeout bounds a graceful stop: draining in-flight
 	// requests and disconnecting peers.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" min:"100ms" max:"10m"`
@@ -227,6 +231,44 @@ type Audit struct {
 	Queue int `yaml:"queue" min:"16" max:"16777216"`
 }
 
+// State chooses the state backend.
+type State struct {
+	// Backend is memory (the default: this node alone) or redis (shared
+	// by every node configured with the same Redis and key prefix).
+	Backend StateBackend `yaml:"backend"`
+	// SnapshotFile keeps subscriber locations and GTP sessions across a
+	// restart: written every SnapshotEvery and at shutdown, read at
+	// start-up. Empty: none. Either backend may use it.
+	SnapshotFile  string        `yaml:"snapshot_file"`
+	SnapshotEvery time.Duration `yaml:"snapshot_every" min:"1s" max:"24h"`
+	Redis         Redis         `yaml:"redis"`
+}
+
+// Redis locates the shared state.
+type Redis struct {
+	// Addrs lists host:port addresses: one for a single server, several
+	// for a Redis Cluster, or the sentinels when SentinelMaster is set.
+	Addrs []HostPort `yaml:"addrs"`
+	// SentinelMaster is the master name the sentinels in Addrs watch.
+	SentinelMaster string `yaml:"sentinel_master"`
+	// Username and PasswordFile authenticate (ACL user; the password is
+	// the file's first line).
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	// DB selects the database (single server and sentinel only).
+	DB int `yaml:"db" min:"0" max:"15"`
+	// KeyPrefix separates firewall clusters sharing one Redis.
+	KeyPrefix string `yaml:"key_prefix"`
+	// Node names this node to the others (default: the host name).
+	Node string `yaml:"node"`
+	// Timeout bounds every Redis command (they never run on the
+	// message path).
+	Timeout time.Duration `yaml:"timeout" min:"10ms" max:"1m"`
+	// Queue bounds the state changes waiting to be written; when Redis
+	// is slow or down, the oldest are dropped (and counted).
+	Queue int `yaml:"queue" min:"64" max:"16777216"`
+}
+
 // Velocity tunes the Cat 3 location-plausibility ("impossible travel") check.
 type Velocity struct {
 	// MaxSpeedKmh is the fastest a subscriber is assumed to travel.
@@ -302,6 +344,10 @@ const (
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultRejectResult    = 5012 // DIAMETER_UNABLE_TO_COMPLY
 	DefaultRejectErrorCode = 21   // MAP facilityNotSupported
+	DefaultSnapshotEvery   = time.Minute
+	DefaultRedisKeyPrefix  = "breakwater:"
+	DefaultRedisTimeout    = 500 * time.Millisecond
+	DefaultRedisQueue      = 1 << 16
 )
 
 // Load reads and validates a configuration file.
@@ -354,6 +400,21 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Limits.MaxConnectionsPerSource == 0 {
 		c.Limits.MaxConnectionsPerSource = DefaultMaxPerSource
+	}
+	if c.State.Backend.Value == "" {
+		c.State.Backend.Value = StateMemory
+	}
+	if c.State.SnapshotEvery == 0 {
+		c.State.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if c.State.Redis.KeyPrefix == "" {
+		c.State.Redis.KeyPrefix = DefaultRedisKeyPrefix
+	}
+	if c.State.Redis.Timeout == 0 {
+		c.State.Redis.Timeout = DefaultRedisTimeout
+	}
+	if c.State.Redis.Queue == 0 {
+		c.State.Redis.Queue = DefaultRedisQueue
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
@@ -454,6 +515,12 @@ func (c *Config) AuditPath() string { return c.resolve(c.Audit.Path) }
 
 // Enabled reports whether the admin endpoint is to run.
 func (a *Admin) Enabled() bool { return a.Listen.Value != AdminOff && a.Listen.Value != "" }
+
+// SnapshotPath returns the resolved state snapshot file, or "".
+func (c *Config) SnapshotPath() string { return c.resolve(c.State.SnapshotFile) }
+
+// RedisPasswordPath returns the resolved Redis password file, or "".
+func (c *Config) RedisPasswordPath() string { return c.resolve(c.State.Redis.PasswordFile) }
 
 // AdminTokenPath returns the resolved admin token file, or "".
 func (c *Config) AdminTokenPath() string { return c.resolve(c.Admin.TokenFile) }

@@ -351,7 +351,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key parnters", edit(6, `parnters:`),
-			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, m3ua, admin, xdp, quarantine, audit, shutdown_timeout)`}},
+			[]string{`6:1: top level: unknown key "parnters"; did you mean "partners"? (known keys: home, partners, rules, velocity, gtp_state, privacy, limits, diameter, gtp, m3ua, admin, xdp, quarantine, audit, state, shutdown_timeout)`}},
 		{"unknown key in partner", edit(10, `    gt_prefix: ["447785"]`),
 			[]string{`10:5: partners[0]: unknown key "gt_prefix"; did you mean "gt_prefixes"? (known keys: name, plmns, realms, gt_prefixes, addresses, inter_plmn_mobility, rate_limit)`}},
 		{"duplicate key", base + "rules: other.yaml\n",

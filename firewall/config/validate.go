@@ -90,6 +90,14 @@ func (c *Config) validate() strictyaml.Errors {
 	if c.GTPState.ReplayMemory < c.GTPState.RetransmitWindow {
 		fail(Pos{1, 1}, "gtp_state.replay_memory (%s) must be at least gtp_state.retransmit_window (%s)", c.GTPState.ReplayMemory, c.GTPState.RetransmitWindow)
 	}
+	if st := &c.State; st.Backend.Value == StateRedis {
+		if len(st.Redis.Addrs) == 0 {
+			fail(st.Backend.Pos, "state.backend is redis but state.redis.addrs is empty: list the Redis server (host:port), the Cluster nodes, or the sentinels")
+		}
+		if st.Redis.SentinelMaster == "" && len(st.Redis.Addrs) > 1 && st.Redis.DB != 0 {
+			fail(st.Backend.Pos, "state.redis.db is %d but several addrs make a Redis Cluster, which has only database 0", st.Redis.DB)
+		}
+	}
 	relays := map[string]Pos{}
 	listens := map[string]Pos{}
 	for _, d := range c.Diameter {

@@ -241,6 +241,32 @@ func (m *XDPMode) UnmarshalStrictYAML(n *yaml.Node) error {
 // Enabled reports whether the pre-filter is to be attached.
 func (x *XDP) Enabled() bool { return x.Mode.Value != XDPOff && len(x.Interfaces) > 0 }
 
+// State backends (state.backend).
+const (
+	StateMemory = "memory"
+	StateRedis  = "redis"
+)
+
+// StateBackend is state.backend.
+type StateBackend struct {
+	Value string
+	Pos
+}
+
+func (b *StateBackend) UnmarshalStrictYAML(n *yaml.Node) error {
+	s, err := scalar(n, "memory or redis")
+	if err != nil {
+		return err
+	}
+	switch s {
+	case StateMemory, StateRedis:
+	default:
+		return fmt.Errorf("%q: use memory (this node alone) or redis (state shared between nodes)", s)
+	}
+	b.Value, b.Pos = s, posOf(n)
+	return nil
+}
+
 // IfName is a network interface name (xdp.interfaces).
 type IfName struct {
 	Value string

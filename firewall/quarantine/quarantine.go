@@ -192,6 +192,10 @@ type Set struct {
 	bg       sync.WaitGroup // automatic quarantines still persisting/notifying
 
 	automatic, manual, lifted, expired atomic.Uint64
+
+	// replicator, when set, is told of the changes made on this node
+	// (replica.go).
+	replicator atomic.Pointer[func(e Entry, lifted bool)]
 }
 
 // New returns a Set restored from cfg.StateFile when that file exists.
@@ -315,6 +319,7 @@ func (s *Set) Quarantine(partner string, until time.Time, reason string) error {
 
 	s.manual.Add(1)
 	s.log.Info("quarantine: partner quarantined", "partner", partner, "until", untilAttr(until), "reason", e.Reason)
+	s.replicate(e, false)
 	err := s.persist()
 	s.dispatch()
 	if err != nil {
@@ -364,6 +369,7 @@ func (s *Set) Lift(partner string) error {
 
 	s.lifted.Add(1)
 	s.log.Info("quarantine: lifted", "partner", partner, "was", e.Reason)
+	s.replicate(e, true)
 	err := s.persist()
 	s.dispatch()
 	if err != nil {
@@ -740,6 +746,7 @@ func (s *Set) autoQuarantine(partner string, count int, rule string, now time.Ti
 	s.log.Warn("quarantine: partner quarantined automatically",
 		"partner", partner, "count", count, "window", win, "last_rule", rule,
 		"until", e.Until.Format(time.RFC3339))
+	s.replicate(e, false)
 	go func() {
 		defer s.bg.Done()
 		if err := s.persist(); err != nil {

@@ -39,6 +39,9 @@ type slot struct {
 	addr   netip.Addr
 	tokens float64 // available tokens at last
 	last   int64   // unix ns of the last refill; 0: free
+	burst  float64 // the bucket's size as last taken from
+	// taken counts tokens taken here since the last Drain (shared.go).
+	taken uint32
 }
 
 // New returns a limiter remembering at least capacity source addresses.
@@ -62,7 +65,7 @@ func (l *Limiter) Take(src netip.Addr, now time.Time, rate, burst uint32) time.D
 		burst = rate
 	}
 	ns := now.UnixNano()
-	b := &l.buckets[maphash.Comparable(l.seed, src)&l.mask]
+	b := &l.buckets[l.index(src)]
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.find(src)
@@ -73,12 +76,16 @@ func (l *Limiter) Take(src netip.Addr, now time.Time, rate, burst uint32) time.D
 		s.tokens = min(float64(burst), s.tokens+float64(dt)*float64(rate)/1e9)
 		s.last = ns
 	}
+	s.burst = float64(burst)
 	if s.tokens >= 1 {
 		s.tokens--
+		s.taken++
 		return 0
 	}
 	return time.Duration((1 - s.tokens) * 1e9 / float64(rate))
 }
+
+func (l *Limiter) index(src netip.Addr) uint64 { return maphash.Comparable(l.seed, src) & l.mask }
 
 // find returns src's slot, or the slot it is to take: a free one, else
 // the least recently refilled.

@@ -101,3 +101,42 @@ func BenchmarkTake(b *testing.B) {
 		l.Take(a, now, 1_000_000, 1000)
 	}
 }
+
+func TestDrainAndCharge(t *testing.T) {
+	l := New(64)
+	a := netip.MustParseAddr("192.0.2.1")
+	b := netip.MustParseAddr("2001:db8::1")
+	now := time.Unix(1000, 0)
+	for i := 0; i < 3; i++ {
+		if w := l.Take(a, now, 10, 10); w != 0 {
+			t.Fatalf("take %d waited %v", i, w)
+		}
+	}
+	l.Take(b, now, 10, 10)
+	got := map[netip.Addr]uint32{}
+	l.Drain(func(src netip.Addr, n uint32) { got[src] += n })
+	if got[a] != 3 || got[b] != 1 || len(got) != 2 {
+		t.Fatalf("drained %v", got)
+	}
+	l.Drain(func(src netip.Addr, n uint32) { t.Fatalf("second drain reported %v %d", src, n) })
+
+	// Another node used 6 of a's tokens: one is left of 10 here.
+	l.Charge(a, 6)
+	if w := l.Take(a, now, 10, 10); w != 0 {
+		t.Fatal("the last token was refused")
+	}
+	if w := l.Take(a, now, 10, 10); w == 0 {
+		t.Fatal("a took more than the cluster's burst")
+	}
+	// Debt is at most one burst deep: after 2 s (20 tokens) a is free.
+	l.Charge(a, 1000)
+	if w := l.Take(a, now.Add(2*time.Second), 10, 10); w != 0 {
+		t.Fatalf("after a huge charge and two burst periods a still waits %v", w)
+	}
+	// A source never seen here is not charged (no bucket is made).
+	c := netip.MustParseAddr("192.0.2.99")
+	l.Charge(c, 1000)
+	if w := l.Take(c, now, 10, 10); w != 0 {
+		t.Fatal("a charge created a bucket in debt")
+	}
+}

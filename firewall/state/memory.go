@@ -118,7 +118,11 @@ func shardOf(key uint64) int {
 func (t *table[V]) put(key uint64, v V, at time.Time) {
 	s := &t.shards[shardOf(key)]
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.putLocked(key, v, at)
+	s.mu.Unlock()
+}
+
+func (s *shard[V]) putLocked(key uint64, v V, at time.Time) {
 	if _, ok := s.m[key]; !ok {
 		for len(s.m) >= s.max { // full: evict the least recently written
 			s.pop()
@@ -200,4 +204,72 @@ func (t *table[V]) len() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// each calls fn for every live entry, shard by shard in write order
+// (oldest first), so that putting them back in that order rebuilds the
+// same eviction order. A shard's entries are copied out under its lock
+// and fn runs without it.
+func (t *table[V]) each(now time.Time, fn func(key uint64, v V, at int64)) {
+	type kv struct {
+		key uint64
+		e   entry[V]
+	}
+	var buf []kv
+	for i := range t.shards {
+		s := &t.shards[i]
+		buf = buf[:0]
+		s.mu.Lock()
+		for j := 0; j < s.n; j++ {
+			pos := (s.head + j) & s.mask
+			key := s.ring[pos]
+			if e, ok := s.m[key]; ok && e.slot == pos {
+				buf = append(buf, kv{key, e})
+			}
+		}
+		s.mu.Unlock()
+		for _, x := range buf {
+			if t.ttl > 0 && now.UnixNano()-x.e.at > int64(t.ttl) {
+				continue
+			}
+			fn(x.key, x.e.val, x.e.at)
+		}
+	}
+}
+
+// putIfNewer stores v unless the key holds an entry written at or after
+// at; it reports whether it stored. Updates from other nodes and from a
+// snapshot use it, so an older copy never overwrites a newer fact.
+func (t *table[V]) putIfNewer(key uint64, v V, at time.Time) bool {
+	s := &t.shards[shardOf(key)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[key]; ok && e.at >= at.UnixNano() {
+		return false
+	}
+	s.putLocked(key, v, at)
+	return true
+}
+
+// MergeLocation records loc unless a location at least as recent is
+// already known; it reports whether it did.
+func (m *Memory) MergeLocation(imsi uint64, loc Location) bool {
+	return m.locations.putIfNewer(imsi, loc, loc.Time)
+}
+
+// MergeSession records s unless the session's entry is at least as
+// recent; it reports whether it did.
+func (m *Memory) MergeSession(key uint64, s Session) bool {
+	return m.sessions.putIfNewer(key, s, s.Created)
+}
+
+// EachLocation calls fn for every location still valid at now, oldest
+// first per shard.
+func (m *Memory) EachLocation(now time.Time, fn func(imsi uint64, loc Location)) {
+	m.locations.each(now, func(k uint64, v Location, _ int64) { fn(k, v) })
+}
+
+// EachSession calls fn for every session still valid at now.
+func (m *Memory) EachSession(now time.Time, fn func(key uint64, s Session)) {
+	m.sessions.each(now, func(k uint64, v Session, _ int64) { fn(k, v) })
 }

@@ -1,0 +1,65 @@
+package cluster
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"breakwater/firewall/state"
+	"breakwater/internal/redistest"
+)
+
+// nodeOn starts a node with the given Redis addresses and sentinel master.
+func nodeOn(t testing.TB, name string, addrs []string, master string) *Node {
+	t.Helper()
+	n, err := New(Options{Addrs: addrs, SentinelMaster: master, Prefix: "bwtest:", Name: name, Timeout: time.Second,
+		LocationTTL: time.Hour, SessionTTL: time.Hour, Log: slog.New(slog.DiscardHandler)}, memory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Start()
+	t.Cleanup(func() { n.Close() })
+	waitFor(t, 10*time.Second, name+" to reach Redis", n.Up)
+	return n
+}
+
+// shares checks that two nodes share locations and quarantines, and that
+// a node joining late reads back what was written before it.
+func shares(t *testing.T, addrs []string, master string) {
+	a := nodeOn(t, "a", addrs, master)
+	b := nodeOn(t, "b", addrs, master)
+	qa, qb := newQuarantine(t), newQuarantine(t)
+	a.ShareQuarantine(qa)
+	b.ShareQuarantine(qb)
+	now := time.Now()
+	for i := uint64(1); i <= 200; i++ { // keys spread over the cluster's slots
+		a.SetLocation(i, state.Location{PLMN: uk, Partner: "uk", Time: now})
+	}
+	waitFor(t, 3*time.Second, "b to learn a's locations", func() bool { _, ok := b.Location(200, now); return ok })
+	qa.Quarantine("uk", time.Time{}, "topology test")
+	waitFor(t, time.Second, "b to quarantine uk", func() bool { return qb.Quarantined("uk") })
+	c := nodeOn(t, "c", addrs, master)
+	for i := uint64(1); i <= 200; i++ {
+		if _, ok := c.Location(i, now); !ok {
+			t.Fatalf("late node lacks location %d: keys not read back from every master", i)
+		}
+	}
+}
+
+func TestSentinel(t *testing.T) {
+	master := redistest.Start(t)
+	sentinel := redistest.StartSentinel(t, master, "bwmaster")
+	shares(t, []string{sentinel.Addr()}, "bwmaster")
+}
+
+func TestRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a three-node Redis Cluster takes seconds to form")
+	}
+	nodes := redistest.StartCluster(t, 3)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	shares(t, addrs, "")
+}

@@ -1,0 +1,164 @@
+// Package redistest runs a real redis-server (Debian's redis-server
+// package) for tests: on a loopback port of its own, without
+// persistence, killed as a crash would be and restarted empty.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is one redis-server process.
+type Server struct {
+	t    testing.TB
+	port int
+	dir  string
+	cmd  *exec.Cmd
+	args []string
+}
+
+// Start starts a redis-server for the test, or skips when the
+// binary is missing (outside CI: `make deps` installs it); CI has it and
+// fails instead of skipping.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server missing in CI: install the redis-server package (make deps)")
+		}
+		t.Skip("redis-server not installed (apt-get install redis-server, or make deps)")
+	}
+	r := &Server{t: t, dir: t.TempDir()}
+	r.port = freePort(t)
+	r.args = append([]string{"--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log"}, extra...)
+	r.args = append([]string{bin}, r.args...)
+	r.start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (r *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
+
+func (r *Server) start() {
+	r.t.Helper()
+	r.cmd = exec.Command(r.args[0], r.args[1:]...)
+	r.cmd.Dir = r.dir // its log: redis.log there
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+		if err == nil {
+			fmt.Fprintf(c, "PING\r\n")
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if strings.HasPrefix(line, "+PONG") {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.t.Fatalf("redis-server on %s did not answer within 10 s", r.Addr())
+}
+
+// Stop kills the server (as a crash would: no save, connections reset).
+func (r *Server) Stop() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+		r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// Restart starts a fresh, empty server on the same port.
+func (r *Server) Restart() {
+	r.Stop()
+	os.RemoveAll(filepath.Join(r.dir, "dump.rdb"))
+	r.start()
+}
+
+// StartSentinel starts a redis-sentinel watching master under the name
+// masterName (quorum 1).
+func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-sentinel")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-sentinel missing in CI: install the redis-sentinel package (make deps)")
+		}
+		t.Skip("redis-sentinel not installed (apt-get install redis-sentinel, or make deps)")
+	}
+	r := &Server{t: t, dir: t.TempDir()}
+	r.port = freePort(t)
+	conf := filepath.Join(r.dir, "sentinel.conf") // sentinel rewrites it: must be writable
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\nlogfile sentinel.log\n"+
+		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\n",
+		r.port, r.dir, masterName, master.port, masterName)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.args = []string{bin, conf}
+	r.start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// StartCluster starts n redis-server nodes in cluster mode, joins them
+// into one Redis Cluster of n masters (redis-cli --cluster create) and
+// waits until the cluster serves every slot.
+func StartCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-cli missing in CI: install the redis-tools package (make deps)")
+		}
+		t.Skip("redis-cli not installed (apt-get install redis-tools, or make deps)")
+	}
+	nodes := make([]*Server, n)
+	create := []string{"--cluster", "create"}
+	for i := range nodes {
+		nodes[i] = Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		create = append(create, nodes[i].Addr())
+	}
+	create = append(create, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, create...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for _, s := range nodes {
+			out, _ := exec.Command(cli, "-p", fmt.Sprint(s.port), "cluster", "info").Output()
+			if !strings.Contains(string(out), "cluster_state:ok") {
+				ok = false
+			}
+		}
+		if ok {
+			return nodes
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Redis Cluster did not reach cluster_state:ok within 20 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
