@@ -35,6 +35,11 @@
 // node's change when the change's message arrives: normally within a
 // millisecond or two of the message that caused it.
 //
+// A read that misses locally is looked up in Redis behind the message's
+// back (bounded queue, one pipelined round trip per batch): the message
+// is judged with what the node knew, and the entry is local for the
+// next one. This covers entries the node evicted and changes it missed.
+//
 // A node may therefore miss, for a while:
 //
 //   - a change still in flight (the writer batches at most 1 ms, plus one

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -97,10 +98,11 @@ func (n *Node) readBack(ctx context.Context, kind string, limit int, merge func(
 	if limit <= 0 {
 		limit = 1 << 20
 	}
-	read := 0
+	// ForEachMaster scans the masters concurrently.
+	var read atomic.Int64
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		var cursor uint64
-		for read < limit {
+		for read.Load() < int64(limit) {
 			sctx, cancel := n.cmdCtx(ctx)
 			keys, next, err := c.Scan(sctx, cursor, n.opt.Prefix+kind+"*", 512).Result()
 			cancel()
@@ -121,7 +123,7 @@ func (n *Node) readBack(ctx context.Context, kind string, limit int, merge func(
 					if err != nil {
 						continue
 					}
-					read++
+					read.Add(1)
 					if merge(v) {
 						n.Stats.Reconciled.Add(1)
 					}

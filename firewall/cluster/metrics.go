@@ -20,6 +20,8 @@ var (
 	mRateApplied = desc("cluster_rate_charges_received_total", "Rate-limit charges from other nodes applied here.")
 	mQIn         = desc("cluster_quarantine_received_total", "Quarantine changes from other nodes applied here.")
 	mQOut        = desc("cluster_quarantine_sent_total", "Quarantine changes sent to the other nodes.")
+	mFetched     = desc("state_redis_fetched_total", "Entries missing locally and found in Redis (looked up after the message that missed them).")
+	mFetchDrop   = desc("state_redis_fetch_dropped_total", "Local misses not looked up in Redis: the fetch queue was full.")
 	mPeers       = desc("cluster_peers", "Other nodes heard from in the last 5 seconds.")
 	mMismatch    = desc("cluster_policy_mismatch", "Other nodes announcing a policy version different from this node's.")
 )
@@ -31,7 +33,7 @@ func desc(name, help string) *prometheus.Desc {
 // Describe and Collect make the node a Prometheus collector.
 func (n *Node) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mUp, mWritten, mWriteErrors, mDropped, mPublished, mReceived, mStale, mBad,
-		mReconciles, mReconciled, mDisconnects, mRateShared, mRateApplied, mQIn, mQOut, mPeers, mMismatch} {
+		mReconciles, mReconciled, mDisconnects, mRateShared, mRateApplied, mQIn, mQOut, mFetched, mFetchDrop, mPeers, mMismatch} {
 		ch <- d
 	}
 }
@@ -52,6 +54,7 @@ func (n *Node) Collect(ch chan<- prometheus.Metric) {
 		{mBad, s.BadMessages.Load()}, {mReconciles, s.Reconciles.Load()}, {mReconciled, s.Reconciled.Load()},
 		{mDisconnects, s.Disconnects.Load()}, {mRateShared, s.RateShared.Load()}, {mRateApplied, s.RateCharged.Load()},
 		{mQIn, s.QuarantineIn.Load()}, {mQOut, s.QuarantineOut.Load()},
+		{mFetched, s.Fetched.Load()}, {mFetchDrop, s.FetchDropped.Load()},
 	} {
 		ch <- prometheus.MustNewConstMetric(c.d, prometheus.CounterValue, float64(c.v))
 	}

@@ -54,7 +54,8 @@ type Node struct {
 
 	channel, qkey string
 
-	queue chan change // the message path's changes, for the writer
+	queue chan change   // the message path's changes, for the writer
+	fetch chan fetchReq // local misses to look up in Redis (fetch.go)
 
 	// backlog holds changes the writer could not deliver while Redis
 	// was unreachable; bounded by Queue, oldest dropped first.
@@ -101,6 +102,8 @@ type Stats struct {
 	RateCharged   atomic.Uint64 // rate-limit charges received and applied
 	QuarantineIn  atomic.Uint64 // quarantine changes applied from other nodes
 	QuarantineOut atomic.Uint64 // quarantine changes sent
+	Fetched       atomic.Uint64 // local misses found in Redis
+	FetchDropped  atomic.Uint64 // local misses not looked up: the fetch queue was full
 }
 
 type changeKind uint8
@@ -173,6 +176,7 @@ func New(o Options, local *state.Memory) (*Node, error) {
 		opt: o, rdb: rdb, local: local, log: o.Log.With("node", o.Name),
 		channel: o.Prefix + "events", qkey: o.Prefix + "quarantine",
 		queue: make(chan change, o.Queue),
+		fetch: make(chan fetchReq, fetchQueue),
 		peers: map[string]peer{},
 	}
 	v := ""
@@ -191,7 +195,8 @@ func (n *Node) Up() bool { return n.up.Load() }
 func (n *Node) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stop = cancel
-	n.wg.Add(4)
+	n.wg.Add(5)
+	go func() { defer n.wg.Done(); n.fetcher(ctx) }()
 	go func() { defer n.wg.Done(); n.writer(ctx) }()
 	go func() { defer n.wg.Done(); n.subscriber(ctx) }()
 	go func() { defer n.wg.Done(); n.health(ctx) }()
@@ -245,7 +250,11 @@ func (n *Node) enqueue(c change) {
 // shared changes are applied locally, then queued.
 
 func (n *Node) Location(imsi uint64, now time.Time) (state.Location, bool) {
-	return n.local.Location(imsi, now)
+	l, ok := n.local.Location(imsi, now)
+	if !ok {
+		n.miss(fetchReq{key: imsi})
+	}
+	return l, ok
 }
 
 func (n *Node) SetLocation(imsi uint64, loc state.Location) {
@@ -265,7 +274,11 @@ func (n *Node) SetSession(key uint64, s state.Session) {
 }
 
 func (n *Node) Session(key uint64, now time.Time) (state.Session, bool) {
-	return n.local.Session(key, now)
+	s, ok := n.local.Session(key, now)
+	if !ok {
+		n.miss(fetchReq{key: key, session: true})
+	}
+	return s, ok
 }
 
 func (n *Node) DeleteSession(key uint64) {

@@ -279,3 +279,35 @@ func FuzzApply(f *testing.F) {
 		n.apply(msg, time.Unix(1e9, 0))
 	})
 }
+
+func TestMissLookedUpBehindTheMessage(t *testing.T) {
+	r := startRedis(t)
+	b, _ := newNode(t, r, "b")
+	now := time.Now()
+	// Written by a node whose message b never got (only the key exists).
+	if err := b.rdb.Set(t.Context(), b.locKey(4242), state.AppendLocation(nil, 4242, state.Location{PLMN: uk, Partner: "uk", Time: now}), time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.rdb.Set(t.Context(), b.sesKey(77), state.AppendSession(nil, 77, state.Session{Partner: "uk", IMSI: 4242, Created: now}), time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Location(4242, now); ok {
+		t.Fatal("the first lookup found what only Redis has: it waited on the network")
+	}
+	b.Session(77, now)
+	waitFor(t, 2*time.Second, "the miss to be looked up", func() bool {
+		l, ok := b.local.Location(4242, now)
+		return ok && l.Partner == "uk"
+	})
+	waitFor(t, 2*time.Second, "the session miss to be looked up", func() bool { _, ok := b.local.Session(77, now); return ok })
+	if b.Stats.Fetched.Load() != 2 {
+		t.Fatalf("fetched %d", b.Stats.Fetched.Load())
+	}
+	// A key holding something else under the wrong subscriber is not merged.
+	b.rdb.Set(t.Context(), b.locKey(5), state.AppendLocation(nil, 6, state.Location{PLMN: uk, Partner: "uk", Time: now}), time.Hour)
+	b.Location(5, now)
+	time.Sleep(200 * time.Millisecond)
+	if _, ok := b.local.Location(5, now); ok {
+		t.Fatal("a mismatched key was merged")
+	}
+}
