@@ -6,6 +6,7 @@ package main
 // middle.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -128,6 +129,23 @@ func TestClusterSharesState(t *testing.T) {
 	waitFor(t, 3*time.Second, "node B to count node A as its peer (hello every second)", func() bool {
 		return metric(t, rnB, "breakwater_cluster_peers") == 1
 	})
+	resp, err = http.Get("http://" + rnB.admin.Addr().String() + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		State struct {
+			Backend string
+			Node    string
+			RedisUp bool `json:"redis_up"`
+			Peers   map[string]string
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.State.Backend != "redis" || st.State.Node != "node-b" || !st.State.RedisUp || st.State.Peers["node-a"] == "" {
+		t.Errorf("status of node B: %+v", st.State)
+	}
 	if v := metric(t, rnB, "breakwater_cluster_policy_mismatch"); v != 0 {
 		t.Errorf("policy mismatch %v between nodes with the same configuration", v)
 	}

@@ -232,7 +232,7 @@ func serve(ctx context.Context, cfgPath string, log *slog.Logger, started chan<-
 			}
 		}
 		api := &admin.API{Reloads: &rn.reloads, Started: time.Now(), Quarantine: quarantineAPI{qs},
-			Reload: func() (string, error) { return rn.reloadNow(cfgPath, eng, log, "admin API") }}
+			Reload: func() (string, error) { return rn.reloadNow(cfgPath, eng, log, "admin API") }, State: st.status}
 		if p := cfg.AdminTokenPath(); p != "" {
 			if api.Token, err = admin.LoadToken(p); err != nil {
 				startErr = fmt.Errorf("%s:%d: admin.token_file: %w", cfg.Path, cfg.Admin.Listen.Line, err)

@@ -147,3 +147,21 @@ func (s *nodeState) collectors() []prometheus.Collector {
 	}
 	return nil
 }
+
+// stateStatus is the state backend in `breakwater status`.
+type stateStatus struct {
+	Backend  string            `json:"backend"`
+	Snapshot string            `json:"snapshot_file,omitempty"`
+	Node     string            `json:"node,omitempty"`
+	RedisUp  *bool             `json:"redis_up,omitempty"`
+	Peers    map[string]string `json:"peers,omitempty"` // node → rule-set version
+}
+
+func (s *nodeState) status() any {
+	st := stateStatus{Backend: config.StateMemory, Snapshot: s.snapshot}
+	if n := s.node; n != nil {
+		up := n.Up()
+		st.Backend, st.Node, st.RedisUp, st.Peers = config.StateRedis, n.Name(), &up, n.Peers()
+	}
+	return st
+}

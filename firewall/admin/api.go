@@ -28,6 +28,9 @@ type API struct {
 	Quarantine Quarantine
 	// Started is when this instance started.
 	Started time.Time
+	// State, when set, describes the state backend in the status (for
+	// a cluster: this node, whether Redis is reachable, the peers).
+	State func() any
 }
 
 // LoadToken reads a bearer token file (surrounding white space trimmed).
@@ -106,6 +109,7 @@ type statusJSON struct {
 	Prefilter   prefilterJSON     `json:"prefilter"`
 	Messages    map[string]uint64 `json:"messages"`
 	Quarantined []QuarantineEntry `json:"quarantined"`
+	State       any               `json:"state,omitempty"`
 }
 
 type policyJSON struct {
@@ -146,6 +150,9 @@ func (a *API) status(s *Server, o *Options) statusJSON {
 			"malformed": o.Engine.Stats.Malformed(),
 		},
 		Quarantined: []QuarantineEntry{},
+	}
+	if a.State != nil {
+		st.State = a.State()
 	}
 	if r := a.Reloads; r != nil {
 		st.Reloads = &reloadsJSON{OK: r.OK.Load(), Failed: r.Failed.Load()}
