@@ -108,27 +108,67 @@ func (p *m3uaPair) run() {
 	log.Info("partner associated", "transport", p.peer.conn.Kind().String(), "streams_in", in, "streams_out", out,
 		"upstream", c.RemoteAddr().String())
 
+	// The upstream association is lost when reading it fails, or writing
+	// to it does, while the pair is serving; not when the partner's
+	// association fails (a write to the partner failing ends the home
+	// loop too: the partner aborted), nor when the pair is being closed
+	// on purpose or the watchdog cut the upstream off (a write timeout).
+	upstreamLost := func(err error) {
+		if p.markOver() && !up.stuck.Load() {
+			r.Stats.UpstreamLost.Add(1)
+			log.Warn("upstream association lost; closing the partner association so that its ASP fails over", "err", err)
+		}
+	}
 	upDone := make(chan struct{})
+	var partnerErr error // the failed write to the partner that ended the pair
 	go func() {
 		defer close(upDone)
 		err := p.loop(up, p.peer, fromHome)
-		p.life.Lock()
-		lost := !p.over
-		p.life.Unlock()
-		if lost {
-			r.Stats.UpstreamLost.Add(1)
-			log.Warn("upstream association lost; closing the partner association so that its ASP fails over", "err", err)
+		if !errors.As(err, new(writeError)) {
+			upstreamLost(err)
+		} else if p.markOver() {
+			partnerErr = err // the partner's association failed (an ABORT) while home answered it
 		}
 		p.closeBoth()
 	}()
 	err = p.loop(p.peer, up, fromPartner)
+	if errors.As(err, new(writeError)) {
+		upstreamLost(err)
+	}
 	p.closeBoth()
 	<-upDone
+	if partnerErr != nil {
+		err = partnerErr // not the read of the association closeBoth closed
+	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		log.Info("partner association ended", "err", err)
 	} else {
 		log.Info("partner association closed")
 	}
+}
+
+// markOver marks the pair over and reports whether it was not already.
+func (p *m3uaPair) markOver() bool {
+	p.life.Lock()
+	defer p.life.Unlock()
+	first := !p.over
+	p.over = true
+	return first
+}
+
+// writeError is a failed write to the other side of a loop: the
+// association written to failed, not the one read.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+// toFailed marks err, from a write to the other side, as a writeError.
+func toFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return writeError{err}
 }
 
 // closeBoth ends both associations (SCTP SHUTDOWN; queued data is still
@@ -183,7 +223,8 @@ func (p *m3uaPair) loop(from, to *endpoint, dir int) error {
 }
 
 // handle decodes, judges and relays (or blocks) one message. A returned
-// error (a failed write) ends the pair.
+// error (a failed write) ends the pair: a writeError when the write to to
+// failed, a plain one when the answer to from did.
 func (p *m3uaPair) handle(rd *m3uaReader, from, to *endpoint, m transport.Message) error {
 	st := &p.r.Stats
 	now := time.Now()
@@ -192,7 +233,7 @@ func (p *m3uaPair) handle(rd *m3uaReader, from, to *endpoint, m transport.Messag
 	switch res {
 	case sigtran.Management:
 		st.Management[rd.dir][mgmtKindIndex(m.Data[2], m.Data[3])].Add(1)
-		return writeOnStream(to, m)
+		return toFailed(writeOnStream(to, m))
 	case sigtran.Pending:
 		rd.hold(now, m)
 		return nil
@@ -212,11 +253,11 @@ func (p *m3uaPair) handle(rd *m3uaReader, from, to *endpoint, m transport.Messag
 	if verdict.Action == rules.Allow {
 		if held >= 0 {
 			if err := rd.forwardHeld(held, to); err != nil {
-				return err
+				return toFailed(err)
 			}
 		}
 		if err := writeOnStream(to, m); err != nil {
-			return err
+			return toFailed(err)
 		}
 		st.Relayed[rd.dir].Add(1)
 		return nil

@@ -53,6 +53,11 @@ type pair struct {
 	toUpstream inflight
 	toPeer     tracker
 
+	// peerWriteErr is the first failed write to the peer, after which its
+	// connection is closed (peerFailed): why the pair ended, rather than
+	// the reader's "closed".
+	peerWriteErr atomic.Pointer[error]
+
 	draining atomic.Bool
 	// over: the Diameter peer relation ended on purpose (a relayed DPR, or
 	// a refused capabilities exchange): when the upstream closes, the pair
@@ -94,6 +99,11 @@ func (p *pair) run() {
 	p.wg.Add(1)
 	go p.supervise()
 	err := p.peerLoop()
+	if errors.Is(err, net.ErrClosed) {
+		if werr := p.peerWriteErr.Load(); werr != nil {
+			err = *werr // the connection failed under a write (the peer aborted)
+		}
+	}
 	p.life.Lock()
 	p.ended = true
 	close(p.done)
@@ -268,8 +278,17 @@ func (p *pair) answerPeer(rd *reader, m transport.Message, result uint32, reason
 	}
 	p.r.Stats.LocalAnswers[reason].Add(1)
 	if err := p.peer.write(transport.Message{Data: ans, Stream: m.Stream, PPID: ppidOf(m)}); err != nil {
-		p.peer.conn.Close()
+		p.peerFailed(err)
 	}
+}
+
+// peerFailed closes the peer's connection after a write to it failed;
+// its reader then ends the pair, and run logs err as the reason.
+func (p *pair) peerFailed(err error) {
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		p.peerWriteErr.CompareAndSwap(nil, &err)
+	}
+	p.peer.conn.Close()
 }
 
 // answerUpstream answers an upstream request in the peer's name.
@@ -405,7 +424,7 @@ func (p *pair) fromUpstream(rd *reader, up *endpoint, m transport.Message) {
 		}
 		p.toUpstream.remove(hbh)
 		if err := p.peer.write(m); err != nil || refused {
-			p.peer.conn.Close() // the peer's reader then ends the pair
+			p.peerFailed(err) // the peer's reader then ends the pair
 			return
 		}
 		p.r.Stats.ToPeer.Add(1)
@@ -420,7 +439,7 @@ func (p *pair) fromUpstream(rd *reader, up *endpoint, m transport.Message) {
 	}
 	p.toPeer.add(hbh)
 	if err := p.peer.write(m); err != nil {
-		p.peer.conn.Close() // the peer is gone: its reader ends the pair
+		p.peerFailed(err) // the peer is gone: its reader ends the pair
 		return
 	}
 	p.r.Stats.ToPeer.Add(1)
@@ -474,7 +493,7 @@ func (p *pair) answerOutstanding(up *endpoint) {
 		}
 		p.r.Stats.LocalAnswers[reason].Add(1)
 		if err := p.peer.write(transport.Message{Data: ans, Stream: r.stream, PPID: ppidOf(transport.Message{PPID: r.ppid})}); err != nil {
-			p.peer.conn.Close()
+			p.peerFailed(err)
 			return
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -189,6 +190,11 @@ type sctpConn struct {
 	remotes []netip.AddrPort
 	in, out uint16
 
+	// closed: Close or Abort was called; reads and writes then fail with
+	// net.ErrClosed, as on TCP (the poller's own error would be
+	// "use of closed file", which callers cannot recognise).
+	closed atomic.Bool
+
 	// timeout is Options.MessageTimeout; started: the first message has
 	// been read; armed: a read deadline is set. SCTP delivers whole
 	// messages, so only the first one (due within timeout of the first
@@ -296,9 +302,17 @@ func (s *sctpConn) readOnce(p []byte) (int, error) {
 	s.riov.Base = &p[0]
 	s.riov.SetLen(len(p))
 	if err := s.rc.Read(s.readFn); err != nil {
-		return 0, err
+		return 0, s.closedErr(err)
 	}
 	return s.rn, s.rerr
+}
+
+// closedErr returns net.ErrClosed for an error of a closed connection.
+func (s *sctpConn) closedErr(err error) error {
+	if s.closed.Load() {
+		return net.ErrClosed
+	}
+	return err
 }
 
 func (s *sctpConn) ReadMessage(buf []byte) (Message, error) {
@@ -391,7 +405,7 @@ func (s *sctpConn) WriteMessage(m Message) error {
 	err := s.rc.Write(s.writeFn)
 	s.wiov.Base = nil // do not keep the caller's buffer alive
 	if err != nil {
-		return err
+		return s.closedErr(err)
 	}
 	if s.werr != nil {
 		return s.werr
@@ -407,13 +421,17 @@ func (s *sctpConn) SetWriteDeadline(d time.Time) error { return s.f.SetWriteDead
 
 // Close shuts the association down gracefully: closing a one-to-one SCTP
 // socket sends SHUTDOWN after the queued data is delivered.
-func (s *sctpConn) Close() error { return s.f.Close() }
+func (s *sctpConn) Close() error {
+	s.closed.Store(true)
+	return s.f.Close()
+}
 
 // Abort sends ABORT (SO_LINGER with a zero timeout, then close).
 func (s *sctpConn) Abort() error {
 	s.rc.Control(func(fd uintptr) {
 		syscall.SetsockoptLinger(int(fd), syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 	})
+	s.closed.Store(true)
 	return s.f.Close()
 }
 
