@@ -138,6 +138,16 @@ VMTEST_PKGS  ?= ./internal/vmtest/sctpsmoke ./firewall/transport ./firewall/prox
 # so the M3UA relay is tested against a real STP over kernel SCTP.
 VMTEST_FLAGS ?= $(if $(wildcard /usr/bin/osmo-stp),-bin /usr/bin/osmo-stp -env BREAKWATER_OSMO_STP=/usr/bin/osmo-stp)
 
-.PHONY: test-sctp
+.PHONY: test-sctp bench-sctp
 test-sctp:
 	$(GO) run ./internal/vmtest $(VMTEST_FLAGS) $(VMTEST_PKGS)
+
+# The benchmark harness over kernel SCTP, in the VM (not part of make
+# test: under software emulation its figures say that it works, not how
+# fast). A static breakwater binary is copied in; BWBENCH_SCTP_ARGS are
+# extra harness flags, e.g. "-duration 5s".
+VMTEST_BW := bin/breakwater-static
+bench-sctp:
+	CGO_ENABLED=0 $(GO) build -o $(VMTEST_BW) ./cmd/breakwater
+	$(GO) run ./internal/vmtest -data $(VMTEST_BW)=/usr/local/bin/breakwater -env BWBENCH_BREAKWATER=/usr/local/bin/breakwater \
+	  -env BWBENCH_SCTP=1 -env "BWBENCH_SCTP_ARGS=$(BWBENCH_SCTP_ARGS)" -run TestHarnessRunsSCTP -test-timeout 10m ./cmd/bwbench

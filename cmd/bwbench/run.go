@@ -119,7 +119,14 @@ func runMain(args []string) error {
 	bw := fs.String("breakwater", "bin/breakwater", "the breakwater binary")
 	fd := fs.String("freediameter", "/usr/bin/freeDiameterd", "freeDiameterd (skipped if missing)")
 	only := fs.String("setups", "direct,relay,breakwater,freediameter", "setups to run")
+	tr := fs.String("transport", "tcp", "tcp (loopback) or sctp (kernel SCTP: in the VM harness, make test-sctp)")
 	fs.Parse(args)
+	switch *tr {
+	case "tcp", "sctp":
+		scheme = *tr
+	default:
+		return fmt.Errorf("-transport %q: use tcp or sctp", *tr)
+	}
 	if abs, err := filepath.Abs(*bw); err == nil {
 		*bw = abs // the nodes run in a temporary directory
 	}
@@ -158,7 +165,7 @@ func runMain(args []string) error {
 		want[strings.TrimSpace(s)] = true
 	}
 	rep := &report{Time: time.Now().UTC(), Machine: machine(), Max: map[string]*point{}, Points: map[string][]*point{}, Ratios: map[string]float64{},
-		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": "tcp (loopback)"}}
+		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": scheme + " (loopback)"}}
 
 	hssPort, hssStats := freePort(), freePort()
 	resp, err := start(work, "responder", self, "responder", "-listen", url(hssPort), "-stats", hostPort(hssStats))
@@ -193,7 +200,9 @@ func runMain(args []string) error {
 		setups = append(setups, &setup{Name: "breakwater", target: url(port), node: p, alloc: metricsAlloc(admin)})
 	}
 	if want["freediameter"] {
-		if _, err := os.Stat(*fd); err != nil {
+		if scheme != "tcp" {
+			rep.Missing = append(rep.Missing, "freediameter: configured over TCP only in this harness")
+		} else if _, err := os.Stat(*fd); err != nil {
 			rep.Missing = append(rep.Missing, "freediameter: "+err.Error())
 		} else {
 			port := freePort()
@@ -282,6 +291,12 @@ func runMain(args []string) error {
 		return err
 	}
 	rep.Max = maxPts
+	for _, su := range setups {
+		if p := maxPts[su.Name]; p == nil || p.Answered == 0 {
+			return fmt.Errorf("%s answered nothing in the maximum-rate run: lengthen -warmup and -duration (a slow or emulated machine); its log ends:\n%s",
+				su.Name, su.node.tail(20))
+		}
+	}
 	base := maxPts["relay"]
 	if base == nil {
 		base = maxPts[setups[0].Name]
@@ -449,6 +464,16 @@ func start(dir, name, bin string, args ...string) (*proc, error) {
 	return p, nil
 }
 
+// tail returns the last n lines of the node's log.
+func (p *proc) tail(n int) string {
+	b, _ := os.ReadFile(p.log)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 func (p *proc) stop() {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -487,7 +512,10 @@ func freePort() int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func url(port int) string      { return fmt.Sprintf("tcp://127.0.0.1:%d", port) }
+// scheme is the transport between the nodes (-transport).
+var scheme = "tcp"
+
+func url(port int) string      { return fmt.Sprintf("%s://127.0.0.1:%d", scheme, port) }
 func hostPort(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // waitServing waits until a partner's AIR through target is answered 2001
