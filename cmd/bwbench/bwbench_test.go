@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"image/png"
 	"os"
 	"os/exec"
@@ -10,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"breakwater/firewall/transport"
+	"breakwater/internal/sctptest"
 )
 
 // TestMain lets the test binary be the harness's child nodes too, as the
@@ -58,18 +57,7 @@ func TestHarnessRunsSCTP(t *testing.T) {
 	if os.Getenv("BWBENCH_SCTP") != "1" {
 		t.Skip("run by make bench-sctp")
 	}
-	a, _ := transport.ParseAddress("sctp://127.0.0.1:0")
-	ln, err := transport.Listen(a, transport.Options{})
-	if errors.Is(err, transport.ErrUnsupported) {
-		if os.Getenv("BREAKWATER_VMTEST") == "1" {
-			t.Fatal("no kernel SCTP inside the VM harness")
-		}
-		t.Skip("kernel without SCTP: this test runs in the VM harness (make test-sctp)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.Close()
+	sctptest.Require(t)
 	// Longer runs: under emulation a run's first answers take a while.
 	checkHarness(t, "sctp", "direct,relay,breakwater", 3, "3s", "2s", strings.Fields(os.Getenv("BWBENCH_SCTP_ARGS"))...)
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/firewall/config"
-	"breakwater/firewall/engine"
 	"breakwater/firewall/ratelimit"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/gtp"
@@ -92,15 +90,7 @@ func newGTPHarness(t *testing.T) *gtpHarness { return newGTPHarnessWith(t, gtpCo
 // user-space rate limiter.
 func newGTPHarnessWith(t *testing.T, yaml string, limiter *ratelimit.Limiter) *gtpHarness {
 	t.Helper()
-	cfg, err := config.Parse("gtp.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.NewPolicy(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := engine.New(p, engine.NewMemoryState(cfg))
+	eng := newTestEngine(t, yaml)
 	h := &gtpHarness{t: t}
 	h.pgw = newUDPPeer(t, netip.AddrPortFrom(pgwAddr, 0))
 	h.sgw = newUDPPeer(t, netip.AddrPortFrom(sgwAddr, 2123))

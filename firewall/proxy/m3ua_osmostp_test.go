@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/firewall/config"
-	"breakwater/firewall/engine"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/m3ua"
 	"breakwater/protocols/sccp"
@@ -164,15 +162,7 @@ func TestSCTPM3UAOsmoSTP(t *testing.T) {
 
 	// Breakwater in front of osmo-stp, its upstream associations from
 	// 127.0.0.4 (osmo-stp's asp-partner).
-	cfg, err := config.Parse("test.yaml", []byte(strings.Replace(m3uaTestConfig, `addresses: ["127.0.0.1/32"]`, `addresses: ["127.0.0.1/32", "127.0.0.5/32"]`, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := engine.NewPolicy(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &m3uaHarness{t: t, eng: engine.New(pol, engine.NewMemoryState(cfg))}
+	h := &m3uaHarness{t: t, eng: newTestEngine(t, strings.Replace(m3uaTestConfig, `addresses: ["127.0.0.1/32"]`, `addresses: ["127.0.0.1/32", "127.0.0.5/32"]`, 1))}
 	listen, _ := transport.ParseAddress("sctp://127.0.0.1:0")
 	h.cfg = M3UAConfig{Name: "osmo", Listen: listen, Upstream: stp, Streams: 8, ConnectTimeout: 3 * time.Second,
 		WriteTimeout: 3 * time.Second, MaxMessage: 4096, RejectWith: RejectReturnError,

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/firewall/config"
 	"breakwater/firewall/engine"
 	"breakwater/firewall/transport"
 	"breakwater/protocols/m3ua"
@@ -310,15 +309,7 @@ func newM3UAHarness(t testing.TB, scheme string, tweak func(*M3UAConfig)) *m3uaH
 
 func (h *m3uaHarness) start(upstream transport.Address, scheme string, tweak func(*M3UAConfig)) {
 	t := h.t
-	cfg, err := config.Parse("test.yaml", []byte(m3uaTestConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.NewPolicy(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eng = engine.New(p, engine.NewMemoryState(cfg))
+	h.eng = newTestEngine(t, m3uaTestConfig)
 	listen, _ := transport.ParseAddress(scheme + "://127.0.0.1:0")
 	h.cfg = M3UAConfig{
 		Name: "test", Listen: listen, Upstream: upstream, Streams: 8,

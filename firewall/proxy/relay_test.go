@@ -98,12 +98,10 @@ func newHarnessYAML(t testing.TB, yaml string, tweak func(*Config)) *harness {
 	return h
 }
 
-func (h *harness) start(upstream transport.Address, tweak func(*Config)) {
-	t := h.t
-	yaml := h.yaml
-	if yaml == "" {
-		yaml = testConfig
-	}
+// newTestEngine compiles a test configuration into an engine with a
+// memory store of its own.
+func newTestEngine(t testing.TB, yaml string) *engine.Engine {
+	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +110,16 @@ func (h *harness) start(upstream transport.Address, tweak func(*Config)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.eng = engine.New(p, engine.NewMemoryState(cfg))
+	return engine.New(p, engine.NewMemoryState(cfg))
+}
+
+func (h *harness) start(upstream transport.Address, tweak func(*Config)) {
+	t := h.t
+	yaml := h.yaml
+	if yaml == "" {
+		yaml = testConfig
+	}
+	h.eng = newTestEngine(t, yaml)
 	listen, _ := transport.ParseAddress("tcp://127.0.0.1:0")
 	h.cfg = Config{
 		Name: "test", Listen: listen, Upstream: upstream, Streams: 4,

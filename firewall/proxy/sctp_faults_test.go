@@ -16,8 +16,6 @@ import (
 
 	"github.com/ishidawataru/sctp"
 
-	"breakwater/firewall/config"
-	"breakwater/firewall/engine"
 	"breakwater/firewall/transport"
 	"breakwater/internal/diampeer"
 	"breakwater/protocols/diameter"
@@ -117,15 +115,7 @@ func newSCTPFaultHarness(t *testing.T) (*harness, *logRecorder) {
 	}
 	t.Cleanup(func() { hss.Close() })
 	h := &harness{t: t, hss: hss}
-	cfg, err := config.Parse("test.yaml", []byte(testConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.NewPolicy(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eng = engine.New(p, engine.NewMemoryState(cfg))
+	h.eng = newTestEngine(t, testConfig)
 	listen, _ := transport.ParseAddress("sctp://127.0.0.1/127.1.0.1:0")
 	h.cfg = Config{
 		Name: "test", Listen: listen, Upstream: hss.Addr(), Streams: 8,
@@ -686,15 +676,7 @@ func newM3UAFaultHarness(t *testing.T) (*m3uaHarness, *logRecorder) {
 	requireSCTP(t)
 	sg := newTestSG(t, "sctp://127.0.0.1:0")
 	h := &m3uaHarness{t: t, sg: sg}
-	cfg, err := config.Parse("test.yaml", []byte(m3uaTestConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.NewPolicy(cfg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.eng = engine.New(p, engine.NewMemoryState(cfg))
+	h.eng = newTestEngine(t, m3uaTestConfig)
 	listen, _ := transport.ParseAddress("sctp://127.0.0.1:0")
 	h.cfg = M3UAConfig{
 		Name: "test", Listen: listen, Upstream: sg.addr(), Streams: 8,

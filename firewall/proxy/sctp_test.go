@@ -2,35 +2,20 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"breakwater/firewall/transport"
 	"breakwater/internal/diampeer"
+	"breakwater/internal/sctptest"
 	"breakwater/protocols/diameter"
 )
 
 // These tests need kernel SCTP. On a host without it they skip; `make
 // test-sctp` runs them in a VM whose kernel has the sctp module.
 
-func requireSCTP(t *testing.T) {
-	t.Helper()
-	a, _ := transport.ParseAddress("sctp://127.0.0.1:0")
-	ln, err := transport.Listen(a, transport.Options{})
-	if errors.Is(err, transport.ErrUnsupported) {
-		if os.Getenv("BREAKWATER_VMTEST") == "1" {
-			t.Fatal("no kernel SCTP inside the VM harness")
-		}
-		t.Skip("kernel without SCTP: this test runs in the VM harness (make test-sctp)")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.Close()
-}
+func requireSCTP(t *testing.T) { t.Helper(); sctptest.Require(t) }
 
 // newSCTPHarness runs the home HSS and Breakwater over SCTP; Breakwater
 // listens multi-homed on two loopback addresses.
