@@ -80,3 +80,43 @@ func TestGTPSequencePerEndpoint(t *testing.T) {
 		t.Fatalf("the same number from the same port: %s", v.Describe())
 	}
 }
+
+// TestGTPSessionDeleted: the owner's Delete Session, accepted by the home
+// PGW, ends the session: a later Modify Bearer naming that TEID is
+// refused, and the session table shrinks. A refused deletion keeps it.
+func TestGTPSessionDeleted(t *testing.T) {
+	e := newEngine(t, "")
+	var b gtp.Builder
+	judgeGTP(t, e, createSessionResponse(&b, 0x1111, 0x7001, 1), homePGW, ukSGW, t0)
+	judgeGTP(t, e, createSessionResponse(&b, 0x2222, 0x7002, 2), homePGW, ukSGW, t0)
+	if n := e.State().Sessions(); n != 2 {
+		t.Fatalf("%d sessions", n)
+	}
+	del := func(teid, seq uint32) []byte { return b.StartV2(36, true, teid, seq).Message() }
+	delResp := func(peer, seq uint32, cause byte) []byte {
+		return b.StartV2(37, true, peer, seq).IE(gtp.IECause, 0, []byte{cause, 0}).Message()
+	}
+	// Refused by the PGW (cause 73, no resources): the session stays.
+	if v := judgeGTP(t, e, del(0x7002, 10), ukSGW, homePGW, t0.Add(time.Second)); v.Action != rules.Allow {
+		t.Fatalf("the owner's Delete Session: %s", v.Describe())
+	}
+	judgeGTP(t, e, delResp(0x2222, 10, 73), homePGW, ukSGW, t0.Add(time.Second))
+	if n := e.State().Sessions(); n != 2 {
+		t.Fatalf("a refused deletion removed the session (%d left)", n)
+	}
+	// Accepted: gone.
+	judgeGTP(t, e, del(0x7001, 11), ukSGW, homePGW, t0.Add(2*time.Second))
+	judgeGTP(t, e, delResp(0x1111, 11, 16), homePGW, ukSGW, t0.Add(2*time.Second))
+	if n := e.State().Sessions(); n != 1 {
+		t.Fatalf("%d sessions after the deletion, want 1", n)
+	}
+	mbr := b.StartV2(34, true, 0x7001, 12).IE(gtp.IERATType, 0, []byte{6}).Message()
+	if v := judgeGTP(t, e, mbr, ukSGW, homePGW, t0.Add(3*time.Second)); v.Rule == nil || v.Rule.ID != "GTP-C2-V2-TEID-UNKNOWN" {
+		t.Fatalf("Modify Bearer on the deleted session: %s", v.Describe())
+	}
+	// The other session is still the owner's.
+	mbr = b.StartV2(34, true, 0x7002, 13).IE(gtp.IERATType, 0, []byte{6}).Message()
+	if v := judgeGTP(t, e, mbr, ukSGW, homePGW, t0.Add(3*time.Second)); v.Action != rules.Allow {
+		t.Fatalf("Modify Bearer on the remaining session: %s", v.Describe())
+	}
+}

@@ -81,6 +81,13 @@ const (
 	gtpV2CreateSessionResp = 33
 	gtpV1CreatePDPReq      = 16
 	gtpV1CreatePDPResp     = 17
+	gtpV2DeleteSessionReq  = 36
+	gtpV2DeleteSessionResp = 37
+	gtpV1DeletePDPReq      = 20
+	gtpV1DeletePDPResp     = 21
+	// gtpDeleteSalt keeps a pending deletion apart from a pending
+	// creation with the same endpoint and sequence number.
+	gtpDeleteSalt = 0x44454c45 << 32 // "DELE"
 )
 
 // learnGTP follows session creation: an allowed Create Session / Create
@@ -95,7 +102,22 @@ func (e *Engine) learnGTP(c *rules.Context) {
 	v2 := m.Protocol == view.GTPv2C
 	isCreate := v2 && m.Code == gtpV2CreateSessionReq || !v2 && m.Code == gtpV1CreatePDPReq
 	isCreated := v2 && m.Code == gtpV2CreateSessionResp || !v2 && m.Code == gtpV1CreatePDPResp
+	isDelete := v2 && m.Code == gtpV2DeleteSessionReq || !v2 && m.Code == gtpV1DeletePDPReq
+	isDeleted := v2 && m.Code == gtpV2DeleteSessionResp || !v2 && m.Code == gtpV1DeletePDPResp
 	switch {
+	case c.Inbound() && isDelete && m.TEIDPresent && m.TEID != 0:
+		// The owner (the rules checked it) deletes its session: forget it
+		// when the home node accepts, so that the TEID, reused later for
+		// another partner's session, is not still counted as this one's.
+		e.state.AddPending(gtpPendingKey(m.Src, m.Transaction)^gtpDeleteSalt, state.Pending{
+			Session:  state.NodeKey(m.Dst.Addr(), m.TEID),
+			Location: state.Location{Time: m.Time},
+		})
+	case c.Outbound() && isDeleted:
+		p, ok := e.state.TakePending(gtpPendingKey(m.Dst, m.Transaction)^gtpDeleteSalt, m.Time)
+		if ok && p.Session != 0 && gtpDeleteAccepted(m) {
+			e.state.DeleteSession(p.Session)
+		}
 	case c.Inbound() && isCreate:
 		imsi, ok := c.IMSIKey()
 		if !ok || !c.HomeIMSI() {
@@ -148,6 +170,17 @@ func gtpAccepted(m *view.Message) bool {
 		return m.ResultCode >= 16 && m.ResultCode <= 63
 	}
 	return m.ResultCode >= 128 && m.ResultCode <= 191
+}
+
+// gtpDeleteAccepted reports a Delete Session (Delete PDP Context)
+// response after which the session is gone: accepted, or "context not
+// found" (TS 29.274 cause 64, TS 29.060 cause 192), which says the home
+// node no longer has it either.
+func gtpDeleteAccepted(m *view.Message) bool {
+	if m.Protocol == view.GTPv2C {
+		return gtpAccepted(m) || m.ResultCode == 64
+	}
+	return gtpAccepted(m) || m.ResultCode == 192
 }
 
 // gtpPendingKey keys a pending session creation by the partner's GTP-C

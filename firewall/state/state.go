@@ -61,6 +61,9 @@ type Location struct {
 type Pending struct {
 	IMSI     uint64 // view.Digits.Uint64 key
 	Location Location
+	// Session is the session key a pending GTP-C Delete Session (Delete
+	// PDP Context) request names: forgotten when the home node accepts.
+	Session uint64
 }
 
 // Session is a GTP-C session on the home side (a home PGW/GGSN TEID) and
