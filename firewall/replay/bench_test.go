@@ -24,6 +24,30 @@ func BenchmarkReplay(b *testing.B) {
 	benchReplay(b, data, everythingHome)
 }
 
+// BenchmarkReplayStream is BenchmarkReplay/none reading the capture through
+// an io.Reader (Replayer.Reader) instead of from memory (Replayer.Bytes).
+func BenchmarkReplayStream(b *testing.B) {
+	data, err := os.ReadFile(benchCapture)
+	if err != nil {
+		b.Skipf("capture not available: %v", err)
+	}
+	e := newTestEngine(b, everythingHome)
+	r, err := New(e, Options{Format: FormatNone, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := r.Reader(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgs := float64(r.Summary().Messages)
+	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(msgs/float64(b.N), "msgs/op")
+}
+
 // BenchmarkReplayVectors replays the crafted capture, where every packet is
 // Diameter: the per-message cost of the whole pipeline.
 func BenchmarkReplayVectors(b *testing.B) {
@@ -67,7 +91,7 @@ func benchReplay(b *testing.B, data []byte, cfgYAML string) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				if err := r.Reader(bytes.NewReader(data)); err != nil {
+				if err := r.Bytes(data); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -86,18 +110,55 @@ func TestReplaySteadyStateAllocations(t *testing.T) {
 	if err != nil {
 		t.Skipf("capture not available: %v", err)
 	}
-	e := newTestEngine(t, everythingHome)
-	r, err := New(e, Options{Format: FormatJSONL, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+	for _, mode := range []string{"stream", "memory", "sequential"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newTestEngine(t, everythingHome)
+			r, err := New(e, Options{Format: FormatJSONL, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.sequential = mode == "sequential"
+			replay := func() {
+				if mode == "stream" {
+					r.Reader(bytes.NewReader(data))
+				} else {
+					r.Bytes(data)
+				}
+			}
+			replay() // warm up tables and buffers
+			before := r.Summary().Messages
+			allocs := testing.AllocsPerRun(3, replay)
+			perFile := r.Summary().Messages - before
+			msgs := float64(perFile) / 4 // AllocsPerRun runs once more as warm-up
+			t.Logf("%.0f allocations per replay of %.0f messages (%.3f per message)", allocs, msgs, allocs/msgs)
+			if allocs/msgs > 0.1 {
+				t.Errorf("%.0f allocations for %.0f messages: replay allocates per message", allocs, msgs)
+			}
+		})
+	}
+}
+
+// BenchmarkReplaySequential is BenchmarkReplay/none on one goroutine: the
+// cost of the whole pipeline on one core.
+func BenchmarkReplaySequential(b *testing.B) {
+	data, err := os.ReadFile(benchCapture)
 	if err != nil {
-		t.Fatal(err)
+		b.Skipf("capture not available: %v", err)
 	}
-	r.Reader(bytes.NewReader(data)) // warm up tables and buffers
-	before := r.Summary().Messages
-	allocs := testing.AllocsPerRun(3, func() { r.Reader(bytes.NewReader(data)) })
-	perFile := r.Summary().Messages - before
-	msgs := float64(perFile) / 4 // AllocsPerRun runs once more as warm-up
-	t.Logf("%.0f allocations per replay of %.0f messages (%.3f per message)", allocs, msgs, allocs/msgs)
-	if allocs/msgs > 0.1 {
-		t.Errorf("%.0f allocations for %.0f messages: replay allocates per message", allocs, msgs)
+	e := newTestEngine(b, everythingHome)
+	r, err := New(e, Options{Format: FormatNone, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+	if err != nil {
+		b.Fatal(err)
 	}
+	r.sequential = true
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := r.Bytes(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgs := float64(r.Summary().Messages)
+	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(msgs/float64(b.N), "msgs/op")
 }

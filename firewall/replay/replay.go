@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"time"
 
@@ -63,6 +64,9 @@ type Summary struct {
 	ProblemLayers map[string]int
 	Malformed     int
 	Elapsed       time.Duration
+
+	pending map[countKey]*counter // counts not yet in the maps above
+	last    *counter
 }
 
 func newSummary() *Summary {
@@ -74,19 +78,67 @@ func newSummary() *Summary {
 	}
 }
 
+// count adds one judged message. The per-protocol, per-action and per-rule
+// counts are kept in a small table keyed by rule pointer, which is cheaper
+// per message than three string-keyed maps; fold moves them into the maps.
 func (s *Summary) count(m *view.Message, v *engine.Verdict) {
 	s.Messages++
-	byAction := s.Verdicts[m.Protocol]
-	if byAction == nil {
-		byAction = map[rules.Action]int{}
-		s.Verdicts[m.Protocol] = byAction
-	}
-	byAction[v.Action]++
 	if m.Malformed != "" {
 		s.Malformed++
 	}
-	s.Rules[v.Rule.ID]++
-	s.RuleInfo[v.Rule.ID] = v.Rule
+	k := countKey{proto: m.Protocol, action: v.Action, rule: v.Rule}
+	c := s.last
+	if c == nil || c.key != k {
+		if s.pending == nil {
+			s.pending = map[countKey]*counter{}
+		}
+		if c = s.pending[k]; c == nil {
+			c = &counter{key: k}
+			s.pending[k] = c
+		}
+		s.last = c
+	}
+	c.n++
+	c.seen = s.Messages
+}
+
+type countKey struct {
+	proto  view.Protocol
+	action rules.Action
+	rule   *rules.Rule
+}
+
+type counter struct {
+	key  countKey
+	n    int
+	seen int // Messages when last counted: orders RuleInfo updates
+}
+
+// fold moves the pending counts into Verdicts, Rules and RuleInfo, in the
+// order they were last counted, so RuleInfo keeps the last rule seen for an
+// id as if every message had been counted into the maps directly.
+func (s *Summary) fold() {
+	if len(s.pending) == 0 {
+		return
+	}
+	cs := make([]*counter, 0, len(s.pending))
+	for _, c := range s.pending {
+		if c.n > 0 {
+			cs = append(cs, c)
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].seen < cs[j].seen })
+	for _, c := range cs {
+		byAction := s.Verdicts[c.key.proto]
+		if byAction == nil {
+			byAction = map[rules.Action]int{}
+			s.Verdicts[c.key.proto] = byAction
+		}
+		byAction[c.key.action] += c.n
+		s.Rules[c.key.rule.ID] += c.n
+		s.RuleInfo[c.key.rule.ID] = c.key.rule
+		c.n = 0
+	}
 }
 
 // TopRules returns rule ids by decreasing count.
@@ -121,6 +173,10 @@ type Replayer struct {
 	framer    capture.Framer
 	gtpFramer capture.Framer
 	onEvent   func(m *view.Message, v *engine.Verdict) // for tests and live uses
+
+	sequential bool        // tests: never read in a goroutine of its own
+	batches    chan *batch // free batches, kept between files
+	fileBuf    []byte      // File reads captures into it
 }
 
 // New prepares a replay with engine e.
@@ -178,7 +234,9 @@ func (r *Replayer) Files(paths ...string) (*Summary, error) {
 	return r.sum, r.out.flush()
 }
 
-// File replays one capture file.
+// File replays one capture file. Files up to maxInMemory bytes are read
+// whole and replayed from memory (see Bytes); larger ones, and any file when
+// progress is shown, are streamed.
 func (r *Replayer) File(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -187,11 +245,37 @@ func (r *Replayer) File(path string) error {
 	defer f.Close()
 	var src io.Reader = f
 	var prog *progress
+	st, serr := f.Stat()
 	if r.opts.Progress {
-		if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		if serr == nil && st.Size() > 0 {
 			prog = newProgress(r.opts.Diag, path, st.Size())
 			src = prog.reader(f)
 			defer prog.done()
+		}
+	} else if serr == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() <= maxInMemory {
+		// One buffer serves file after file: nothing refers to a file's
+		// bytes once its replay has returned.
+		if int64(cap(r.fileBuf)) < st.Size() {
+			r.fileBuf = make([]byte, st.Size())
+		}
+		data := r.fileBuf[:st.Size()]
+		n, err := io.ReadFull(f, data)
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		// A file that grew since Stat is read to its end by streaming the rest.
+		if err == nil {
+			var one [1]byte
+			if extra, _ := f.Read(one[:]); extra == 0 {
+				if err := r.Bytes(data[:n]); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				r.sum.Files++
+				return nil
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	if err := r.Reader(src); err != nil {
@@ -201,24 +285,52 @@ func (r *Replayer) File(path string) error {
 	return nil
 }
 
+// maxInMemory is the largest capture file File reads whole into memory.
+const maxInMemory = 256 << 20
+
 // Reader replays one capture stream.
 func (r *Replayer) Reader(src io.Reader) error {
-	rd, err := capture.NewReader(src, capture.Options{
-		TCPFramer:  r.tcpFramer,
-		MaxMessage: r.opts.MaxMessage,
-	})
+	rd, err := capture.NewReader(src, r.captureOptions())
 	if err != nil {
 		return err
 	}
+	return r.run(rd)
+}
+
+// Bytes replays one capture file held in memory, without copying it. data
+// must not be modified during the call.
+func (r *Replayer) Bytes(data []byte) error {
+	rd, err := capture.NewReaderBytes(data, r.captureOptions())
+	if err != nil {
+		return err
+	}
+	return r.run(rd)
+}
+
+func (r *Replayer) captureOptions() capture.Options {
+	return capture.Options{TCPFramer: r.tcpFramer, MaxMessage: r.opts.MaxMessage}
+}
+
+// run replays the messages of rd. With more than one processor, reading
+// the capture (file format, IP, SCTP and TCP reassembly) runs in a goroutine
+// of its own, one batch ahead of decoding and judging; the messages are
+// judged in capture order either way, so the verdicts are the same.
+func (r *Replayer) run(rd *capture.Reader) error {
+	defer r.sum.fold()
+	if r.sequential || runtime.GOMAXPROCS(0) < 2 {
+		return r.runSequential(rd)
+	}
+	return r.runPipelined(rd)
+}
+
+func (r *Replayer) runSequential(rd *capture.Reader) error {
 	defer func() { r.sum.Packets += int(rd.Stats().Packets) }()
 	for {
 		cm, err := rd.Next()
 		if err != nil {
 			var p *capture.Problem
 			if errors.As(err, &p) {
-				r.sum.Problems++
-				r.sum.ProblemLayers[p.Layer]++
-				fmt.Fprintf(r.opts.Diag, "problem: %v\n", p)
+				r.problem(p)
 				continue
 			}
 			if err == io.EOF {
@@ -226,8 +338,136 @@ func (r *Replayer) Reader(src io.Reader) error {
 			}
 			return err
 		}
-		r.message(&cm)
+		if proto := classify(&cm); proto != view.ProtoUnknown {
+			r.message(&cm, proto)
+		}
 	}
+}
+
+func (r *Replayer) problem(p *capture.Problem) {
+	r.sum.Problems++
+	r.sum.ProblemLayers[p.Layer]++
+	fmt.Fprintf(r.opts.Diag, "problem: %v\n", p)
+}
+
+// A batch carries capture messages (or problems), in order, from the
+// reading goroutine to the judging one.
+type batch struct {
+	items []batchItem
+	arena []byte // copies of message data that lives in the reader's buffers
+	err   error  // set on the last batch: io.EOF or a fatal error
+	// panicked is what the reading goroutine panicked with, if it did.
+	panicked any
+}
+
+var errReaderPanicked = errors.New("replay: capture reader panicked")
+
+type batchItem struct {
+	msg   capture.Message
+	proto view.Protocol
+	prob  *capture.Problem // not nil: a problem, not a message
+}
+
+const (
+	batchSize    = 64
+	batchesAhead = 3
+)
+
+func (r *Replayer) runPipelined(rd *capture.Reader) error {
+	if r.batches == nil {
+		r.batches = make(chan *batch, batchesAhead+1)
+	}
+	// All batches are back after a replay, unless it panicked.
+	for len(r.batches) < cap(r.batches) {
+		r.batches <- &batch{items: make([]batchItem, 0, batchSize)}
+	}
+	free := r.batches
+	full := make(chan *batch, batchesAhead)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		var b *batch
+		select {
+		case b = <-free:
+		case <-done:
+			return
+		}
+		defer func() {
+			// A panic while reading is raised again in the caller's
+			// goroutine, as it would be without the pipeline.
+			if p := recover(); p != nil {
+				b.panicked, b.err = p, errReaderPanicked
+				select {
+				case full <- b:
+				case <-done:
+				}
+			}
+		}()
+		for {
+			cm, err := rd.Next()
+			switch {
+			case err == nil:
+				proto := classify(&cm)
+				if proto == view.ProtoUnknown {
+					continue
+				}
+				if !rd.InInput(cm.Data) {
+					start := len(b.arena)
+					b.arena = append(b.arena, cm.Data...)
+					cm.Data = b.arena[start:len(b.arena):len(b.arena)]
+				}
+				b.items = append(b.items, batchItem{msg: cm, proto: proto})
+			default:
+				var p *capture.Problem
+				if errors.As(err, &p) {
+					b.items = append(b.items, batchItem{prob: p})
+					break
+				}
+				b.err = err
+				select {
+				case full <- b:
+				case <-done:
+				}
+				return
+			}
+			if len(b.items) == batchSize {
+				select {
+				case full <- b:
+				case <-done:
+					return
+				}
+				select {
+				case b = <-free:
+				case <-done:
+					return
+				}
+			}
+		}
+	}()
+	for b := range full {
+		for i := range b.items {
+			if it := &b.items[i]; it.prob != nil {
+				r.problem(it.prob)
+			} else {
+				r.message(&it.msg, it.proto)
+			}
+		}
+		err, p := b.err, b.panicked
+		b.items, b.arena, b.err, b.panicked = b.items[:0], b.arena[:0], nil, nil
+		free <- b
+		if p != nil {
+			panic(p)
+		}
+		if err != nil {
+			// The reading goroutine has returned: its reader is ours again.
+			r.sum.Packets += int(rd.Stats().Packets)
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil // not reached: the last batch carries an error
 }
 
 // tcpFramer reassembles TCP flows that touch the Diameter port, and the
@@ -291,11 +531,11 @@ func gtpKind(b []byte, port3386 bool) view.Protocol {
 	return view.ProtoUnknown
 }
 
-func (r *Replayer) message(cm *capture.Message) {
-	switch classify(cm) {
+func (r *Replayer) message(cm *capture.Message, proto view.Protocol) {
+	switch proto {
 	case view.Diameter:
 		diameter.Decode(cm.Data, &r.msg)
-		r.judgeOne(cm)
+		r.judgeOne(cm, &r.msg)
 	case view.MAP:
 		r.m3ua(cm)
 	case view.GTPv1C, view.GTPv2C:
@@ -303,7 +543,7 @@ func (r *Replayer) message(cm *capture.Message) {
 		data := cm.Data
 		for len(data) > 0 {
 			n, err := gtp.Decode(data, &r.msg)
-			r.judgeOne(cm)
+			r.judgeOne(cm, &r.msg)
 			if err != nil || n == 0 || !gtp.HasPiggyback(data) {
 				return
 			}
@@ -325,20 +565,18 @@ func (r *Replayer) m3ua(cm *capture.Message) {
 	m := &r.msg
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
 	r.verdict, _ = r.judge.JudgeInvokes(m, r.ss7, &r.extra)
-	r.record(cm)
+	r.record(cm, m)
 }
 
-// judgeOne judges the message decoded into r.msg and records it.
-func (r *Replayer) judgeOne(cm *capture.Message) {
-	m := &r.msg
+// judgeOne judges the message decoded into m and records it.
+func (r *Replayer) judgeOne(cm *capture.Message, m *view.Message) {
 	m.Time, m.Src, m.Dst = cm.Time, cm.Src, cm.Dst
 	r.verdict = r.judge.Judge(m)
-	r.record(cm)
+	r.record(cm, m)
 }
 
-// record counts and writes the verdict on r.msg.
-func (r *Replayer) record(cm *capture.Message) {
-	m := &r.msg
+// record counts and writes the verdict on m.
+func (r *Replayer) record(cm *capture.Message, m *view.Message) {
 	v := &r.verdict
 	r.sum.count(m, v)
 	r.out.record(cm.Frame, m, v)

@@ -18,14 +18,30 @@ func BenchmarkReplayMessages(b *testing.B) {
 	benchReader(b, data, Options{TCPFramer: diameterTCPFramer})
 }
 
+// BenchmarkReplayMessagesBytes is BenchmarkReplayMessages with the file
+// handed over as a byte slice (NewReaderBytes): no copy of the file.
+func BenchmarkReplayMessagesBytes(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(pcapDir(), "magma_gx_gy_combined_04_32ue.pcapng"))
+	if err != nil {
+		b.Skip("capture not available:", err)
+	}
+	benchReader(b, data, Options{TCPFramer: diameterTCPFramer}, true)
+}
+
 // benchReader reads data to the end b.N times and reports messages/s.
-func benchReader(b *testing.B, data []byte, opts Options) {
+func benchReader(b *testing.B, data []byte, opts Options, inMemory ...bool) {
 	msgs := 0
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		r, err := NewReader(bytes.NewReader(data), opts)
+		var r *Reader
+		var err error
+		if len(inMemory) > 0 && inMemory[0] {
+			r, err = NewReaderBytes(data, opts)
+		} else {
+			r, err = NewReader(bytes.NewReader(data), opts)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

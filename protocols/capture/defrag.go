@@ -65,7 +65,7 @@ func (r *Reader) defragment(k fragKey, off, maxLen int, more bool, data []byte, 
 		r.problem(lay, "non-final fragment (id %d, offset %d) of %d bytes is not a multiple of 8; dropped", k.id, off, len(data))
 		return nil, 0, false
 	}
-	e := st.sets.get(k)
+	e := st.sets.getRecent(k)
 	if e == nil {
 		e = r.newFragSet(k)
 	}
@@ -215,7 +215,7 @@ func (r *Reader) removeFragSet(e *lruEntry[fragKey, fragSet]) {
 // expireFragments drops sets older than the reassembly timeout.
 func (r *Reader) expireFragments() {
 	st := &r.frag
-	for e := st.sets.oldest(); e != nil && r.clock.Sub(e.val.created) > r.opts.ReassemblyTimeout; e = st.sets.oldest() {
+	for e := st.sets.oldest(); e != nil && e.val.created.Before(r.horizon); e = st.sets.oldest() {
 		r.dropFragSet(e, fmt.Sprintf("timed out after %v", r.opts.ReassemblyTimeout))
 	}
 }

@@ -11,9 +11,11 @@
 // of aborting the read.
 //
 // The steady-state path does not allocate per packet or per message: records
-// are read with pcapgo's zero-copy API, headers are decoded in place and a
-// Message's Data aliases either the packet buffer or a pooled reassembly
-// buffer. Data is therefore only valid until the next call to Reader.Next.
+// are parsed in place (from the caller's memory with NewReaderBytes, or from
+// a read buffer), headers are decoded in place and a Message's Data aliases
+// either the packet buffer or a pooled reassembly buffer. Data is therefore
+// only valid until the next call to Reader.Next, except that Data lying in
+// the memory given to NewReaderBytes (Reader.InInput) stays valid with it.
 //
 // Supported input:
 //   - files: pcap (microsecond and nanosecond magic, either byte order, any

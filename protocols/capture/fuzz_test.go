@@ -248,5 +248,8 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("state left after EOF: frag %d/%d sctp %d/%d/%d tcp %d", r.frag.sets.len(), r.frag.bytes,
 				r.sctp.runs.len(), r.sctp.parked.len(), r.sctp.bytes, r.tcp.bytes)
 		}
+		// Read from memory, the file gives the same messages and problems,
+		// and the messages said to lie in the file stay valid.
+		compareReaders(t, file, opts)
 	})
 }

@@ -146,11 +146,11 @@ func walkIPv6(nh uint8, p []byte) (proto uint8, payload []byte, frag ipv6Frag, f
 	}
 }
 
-func (r *Reader) ipv4(b []byte) (Message, bool) {
+func (r *Reader) ipv4(b []byte) bool {
 	h, payload, truncated, reason := parseIPv4(b)
 	if reason != "" {
 		r.problemString(layerIPv4, reason)
-		return Message{}, false
+		return false
 	}
 	r.pkt.v6 = false
 	r.pkt.src = [16]byte{}
@@ -160,23 +160,23 @@ func (r *Reader) ipv4(b []byte) (Message, bool) {
 	if h.more || h.off != 0 {
 		if truncated {
 			r.problem(layerIPv4, "fragment (id %d, offset %d) truncated by the capture; dropped", h.id, h.off)
-			return Message{}, false
+			return false
 		}
 		k := fragKey{src: r.pkt.src, dst: r.pkt.dst, id: uint32(h.id), proto: h.proto}
 		data, _, ok := r.defragment(k, h.off, maxIPPacket-h.hlen, h.more, payload, h.proto)
 		if !ok {
-			return Message{}, false
+			return false
 		}
 		payload = data
 	}
 	return r.transport(h.proto, payload, truncated)
 }
 
-func (r *Reader) ipv6(b []byte) (Message, bool) {
+func (r *Reader) ipv6(b []byte) bool {
 	src, dst, nh, payload, truncated, reason := parseIPv6(b)
 	if reason != "" {
 		r.problemString(layerIPv6, reason)
-		return Message{}, false
+		return false
 	}
 	r.pkt.v6 = true
 	r.pkt.src, r.pkt.dst = src, dst
@@ -186,17 +186,17 @@ func (r *Reader) ipv6(b []byte) (Message, bool) {
 			reason += " (packet truncated by the capture)"
 		}
 		r.problemString(layerIPv6, reason)
-		return Message{}, false
+		return false
 	}
 	if fragmented {
 		if truncated {
 			r.problem(layerIPv6, "fragment (id %d, offset %d) truncated by the capture; dropped", frag.id, frag.off)
-			return Message{}, false
+			return false
 		}
 		k := fragKey{src: src, dst: dst, id: frag.id, v6: true}
 		data, first, ok := r.defragment(k, frag.off, maxIPPacket, frag.more, p, frag.nh)
 		if !ok {
-			return Message{}, false
+			return false
 		}
 		proto, p, _, fragmented, reason = walkIPv6(first, data)
 		if reason == "" && fragmented {
@@ -204,7 +204,7 @@ func (r *Reader) ipv6(b []byte) (Message, bool) {
 		}
 		if reason != "" {
 			r.problemString(layerIPv6, reason)
-			return Message{}, false
+			return false
 		}
 	}
 	return r.transport(proto, p, truncated)

@@ -30,6 +30,21 @@ func (l *lruMap[K, V]) len() int { return len(l.m) }
 // get looks k up without changing recency.
 func (l *lruMap[K, V]) get(k K) *lruEntry[K, V] { return l.m[k] }
 
+// getRecent looks k up like get, trying the two newest entries before the
+// map: a capture mostly alternates between the two directions of a few
+// associations, and comparing keys is cheaper than hashing one.
+func (l *lruMap[K, V]) getRecent(k K) *lruEntry[K, V] {
+	if e := l.root.next; e != &l.root {
+		if e.key == k {
+			return e
+		}
+		if e = e.next; e != &l.root && e.key == k {
+			return e
+		}
+	}
+	return l.m[k]
+}
+
 // insert adds k as the newest entry. k must not be present.
 func (l *lruMap[K, V]) insert(k K) *lruEntry[K, V] {
 	e := l.free

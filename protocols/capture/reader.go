@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"time"
+	"unsafe"
 )
 
 // Reader turns a capture file into application messages. Create it with
@@ -22,6 +23,9 @@ type Reader struct {
 	frame int       // number of the current record, 1-based
 	ts    time.Time // its timestamp
 	clock time.Time // largest timestamp seen: the clock for timeouts
+	// horizon is clock minus the reassembly timeout: state last touched
+	// before it has timed out (clock.Sub(touched) > timeout).
+	horizon time.Time
 
 	probs problemQueue
 	stats counters
@@ -37,6 +41,10 @@ type Reader struct {
 	flush flushState
 
 	reportedLinks map[uint64]struct{}
+
+	mem []byte // the file, when read by NewReaderBytes
+
+	out Message // the message being returned by Next
 }
 
 // packetInfo holds the network-layer addresses of the packet being parsed.
@@ -62,11 +70,30 @@ func (pi *packetInfo) endpoints(sport, dport uint16) (src, dst netip.AddrPort) {
 // and Kuznetzov-patched variants) or pcapng file from rd, optionally gzip
 // compressed. It fails only if rd does not start with a readable file header.
 func NewReader(rd io.Reader, opts Options) (*Reader, error) {
-	src, err := openSource(rd)
+	return newReader(rd, nil, opts)
+}
+
+// NewReaderBytes reads a capture file held in memory, like NewReader. The
+// file is not copied: messages that need no reassembly are slices of data,
+// which must not be modified while the Reader is in use. It is the fastest
+// way to read a capture.
+func NewReaderBytes(data []byte, opts Options) (*Reader, error) {
+	if data == nil {
+		data = []byte{}
+	}
+	return newReader(nil, data, opts)
+}
+
+func newReader(rd io.Reader, mem []byte, opts Options) (*Reader, error) {
+	src, err := openSource(rd, mem)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{opts: opts.withDefaults(), src: src}
+	if len(mem) >= 2 && mem[0] == 0x1f && mem[1] == 0x8b {
+		mem = nil // gzip: records are in a buffer of the decompressor's output
+	}
+	r := &Reader{opts: opts.withDefaults(), src: src, mem: mem}
+	r.horizon = r.clock.Add(-r.opts.ReassemblyTimeout)
 	r.frag.sets.init()
 	r.sctp.init()
 	r.tcp.flows.init()
@@ -86,6 +113,18 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	r.closer = f
 	return r, nil
+}
+
+// InInput reports whether b lies within the file given to NewReaderBytes.
+// Such a message's Data stays valid after later calls to Next, for as long
+// as the file itself; any other Data is only valid until the next call.
+func (r *Reader) InInput(b []byte) bool {
+	if len(b) == 0 || len(r.mem) == 0 {
+		return len(b) == 0
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(r.mem)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= lo && p-lo <= uintptr(len(r.mem)) && uintptr(len(b)) <= uintptr(len(r.mem))-(p-lo)
 }
 
 // Close closes the file opened by Open. It is a no-op for NewReader.
@@ -109,14 +148,14 @@ func (r *Reader) Next() (Message, error) {
 			return Message{}, p
 		}
 		if r.tcp.ndrain > 0 {
-			if m, ok := r.tcpStep(); ok {
-				return r.deliver(m), nil
+			if r.tcpStep() {
+				return r.deliver(), nil
 			}
 			continue
 		}
 		if r.sctp.cur.active {
-			if m, ok := r.sctpStep(); ok {
-				return r.deliver(m), nil
+			if r.sctpStep() {
+				return r.deliver(), nil
 			}
 			continue
 		}
@@ -129,15 +168,15 @@ func (r *Reader) Next() (Message, error) {
 			}
 			continue
 		}
-		if m, ok := r.readPacket(); ok {
-			return r.deliver(m), nil
+		if r.readPacket() {
+			return r.deliver(), nil
 		}
 	}
 }
 
-func (r *Reader) deliver(m Message) Message {
+func (r *Reader) deliver() Message {
 	r.stats.Messages++
-	switch m.Transport {
+	switch r.out.Transport {
 	case TransportUDP:
 		r.stats.UDPMessages++
 	case TransportTCP:
@@ -145,7 +184,7 @@ func (r *Reader) deliver(m Message) Message {
 	case TransportSCTP:
 		r.stats.SCTPMessages++
 	}
-	return m
+	return r.out
 }
 
 // releaseMessages recycles the buffers behind messages returned earlier:
@@ -163,7 +202,7 @@ func (r *Reader) holdForMessage(b []byte) { r.msgHeld = append(r.msgHeld, b) }
 
 // readPacket reads and decodes one record. It returns a message directly
 // for UDP; SCTP and TCP leave work for sctpStep and tcpStep.
-func (r *Reader) readPacket() (Message, bool) {
+func (r *Reader) readPacket() bool {
 	if r.pktHeld != nil {
 		r.pool.put(r.pktHeld)
 		r.pktHeld = nil
@@ -181,12 +220,13 @@ func (r *Reader) readPacket() (Message, bool) {
 		default:
 			r.err = fmt.Errorf("capture: reading the record after frame %d: %w", r.frame, err)
 		}
-		return Message{}, false
+		return false
 	}
 	r.frame++
 	r.ts = ts
 	if ts.After(r.clock) {
 		r.clock = ts
+		r.horizon = ts.Add(-r.opts.ReassemblyTimeout)
 	}
 	r.stats.Packets++
 	r.stats.Bytes += uint64(len(data))
@@ -194,12 +234,12 @@ func (r *Reader) readPacket() (Message, bool) {
 
 	if !supportedLink(link) {
 		r.unsupportedLink(link, iface)
-		return Message{}, false
+		return false
 	}
 	lr := decodeLink(link, data)
 	if lr.reason != "" {
 		r.problemString(lr.lay, lr.reason)
-		return Message{}, false
+		return false
 	}
 	switch lr.kind {
 	case netIPv4:
@@ -208,7 +248,7 @@ func (r *Reader) readPacket() (Message, bool) {
 		return r.ipv6(lr.payload)
 	}
 	r.stats.NonIP++
-	return Message{}, false
+	return false
 }
 
 // unsupportedLink reports an unsupported link type once per interface, so a
@@ -228,7 +268,7 @@ func (r *Reader) unsupportedLink(link uint32, iface int) {
 }
 
 // transport dispatches an IP payload to the transport decoders.
-func (r *Reader) transport(proto uint8, p []byte, truncated bool) (Message, bool) {
+func (r *Reader) transport(proto uint8, p []byte, truncated bool) bool {
 	switch proto {
 	case protoUDP:
 		return r.udp(p, truncated)
@@ -239,7 +279,7 @@ func (r *Reader) transport(proto uint8, p []byte, truncated bool) (Message, bool
 	default:
 		r.stats.OtherProtocol++
 	}
-	return Message{}, false
+	return false
 }
 
 // IP protocol numbers of the transports handled.

@@ -98,7 +98,7 @@ func (r *Reader) sctpPacket(p []byte, truncated bool) {
 }
 
 // sctpStep handles the next chunk of the current packet.
-func (r *Reader) sctpStep() (Message, bool) {
+func (r *Reader) sctpStep() bool {
 	c := &r.sctp.cur
 	b := c.chunks
 	if len(b) == 0 {
@@ -106,27 +106,27 @@ func (r *Reader) sctpStep() (Message, bool) {
 		if c.truncated {
 			r.problem(layerSCTP, "packet truncated by the capture after its last whole chunk")
 		}
-		return Message{}, false
+		return false
 	}
 	if len(b) < sctpChunkHeader {
 		c.active = false
 		r.problem(layerSCTP, "%d trailing bytes are too short for a chunk header", len(b))
-		return Message{}, false
+		return false
 	}
 	typ, flags, clen := b[0], b[1], int(binary.BigEndian.Uint16(b[2:4]))
 	switch {
 	case clen < sctpChunkHeader:
 		c.active = false
 		r.problem(layerSCTP, "chunk type %d has an impossible length %d; rest of packet ignored", typ, clen)
-		return Message{}, false
+		return false
 	case clen > len(b) && c.truncated:
 		c.active = false
 		r.problem(layerSCTP, "chunk type %d of %d bytes truncated by the capture (%d bytes captured)", typ, clen, len(b))
-		return Message{}, false
+		return false
 	case clen > len(b):
 		c.active = false
 		r.problem(layerSCTP, "chunk type %d length %d exceeds the %d bytes left in the packet", typ, clen, len(b))
-		return Message{}, false
+		return false
 	}
 	// Chunks are padded to 4 bytes; tolerate a missing pad on the last one.
 	next := min((clen+3)&^3, len(b))
@@ -145,7 +145,7 @@ func (r *Reader) sctpStep() (Message, bool) {
 		c.chunks = nil
 		r.problem(layerSCTP, "unknown chunk type %d: rest of packet ignored, as a receiver would", typ)
 	}
-	return Message{}, false
+	return false
 }
 
 // knownChunk reports chunk types below 128 defined by RFC 9260 and its
@@ -154,11 +154,11 @@ func knownChunk(typ byte) bool {
 	return typ <= 16 || typ == chunkIData
 }
 
-func (r *Reader) sctpData(c *sctpCursor, flags byte, chunk []byte) (Message, bool) {
+func (r *Reader) sctpData(c *sctpCursor, flags byte, chunk []byte) bool {
 	r.stats.SCTPDataChunks++
 	if len(chunk) < sctpDataHeader {
 		r.problem(layerSCTP, "DATA chunk of %d bytes is shorter than its 16-byte header", len(chunk))
-		return Message{}, false
+		return false
 	}
 	tsn := binary.BigEndian.Uint32(chunk[4:8])
 	f := sctpFrag{
@@ -172,11 +172,11 @@ func (r *Reader) sctpData(c *sctpCursor, flags byte, chunk []byte) (Message, boo
 	return r.sctpUserData(c, &f)
 }
 
-func (r *Reader) sctpIData(c *sctpCursor, flags byte, chunk []byte) (Message, bool) {
+func (r *Reader) sctpIData(c *sctpCursor, flags byte, chunk []byte) bool {
 	r.stats.SCTPDataChunks++
 	if len(chunk) < sctpIDataHeader {
 		r.problem(layerSCTP, "I-DATA chunk of %d bytes is shorter than its 20-byte header", len(chunk))
-		return Message{}, false
+		return false
 	}
 	f := sctpFrag{
 		tsn:    binary.BigEndian.Uint32(chunk[4:8]),
@@ -209,30 +209,31 @@ type sctpFrag struct {
 	data   []byte
 }
 
-func (r *Reader) sctpUserData(c *sctpCursor, f *sctpFrag) (Message, bool) {
+func (r *Reader) sctpUserData(c *sctpCursor, f *sctpFrag) bool {
 	if len(f.data) == 0 {
 		r.problem(layerSCTP, "DATA chunk with TSN %d carries no user data", f.tsn)
-		return Message{}, false
+		return false
 	}
 	if c.dir == nil {
 		c.dir = r.sctpDirection(c.key)
 	}
 	if c.dir.win.seen(f.tsn) {
 		r.stats.SCTPRetransmissions++
-		return Message{}, false
+		return false
 	}
 	if f.flags&(flagBegin|flagEnd) == flagBegin|flagEnd {
 		if len(f.data) > r.opts.MaxMessage {
 			r.problem(layerSCTP, "user message of %d bytes (TSN %d) exceeds MaxMessage (%d); dropped", len(f.data), f.tsn, r.opts.MaxMessage)
-			return Message{}, false
+			return false
 		}
-		return r.sctpMessage(c, f.stream, f.ppid, f.data), true
+		r.sctpMessage(c, f.stream, f.ppid, f.data)
+		return true
 	}
 	return r.sctpFragment(c, f)
 }
 
-func (r *Reader) sctpMessage(c *sctpCursor, stream uint16, ppid uint32, data []byte) Message {
-	return Message{
+func (r *Reader) sctpMessage(c *sctpCursor, stream uint16, ppid uint32, data []byte) {
+	r.out = Message{
 		Frame:     r.frame,
 		Time:      r.ts,
 		Src:       c.src,
@@ -247,7 +248,7 @@ func (r *Reader) sctpMessage(c *sctpCursor, stream uint16, ppid uint32, data []b
 // sctpDirection finds or creates the state of an association direction.
 func (r *Reader) sctpDirection(k sctpDirKey) *sctpDir {
 	st := &r.sctp
-	if e := st.dirs.get(k); e != nil {
+	if e := st.dirs.getRecent(k); e != nil {
 		st.dirs.touch(e)
 		return &e.val
 	}

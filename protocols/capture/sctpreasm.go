@@ -68,13 +68,13 @@ func describeFrag(k sctpFragKey) string {
 // sctpFragment adds one fragment (not B+E) and returns the message it
 // completes, if any. Buffers are trimmed to MaxBuffered only afterwards, so
 // that no entry in use is evicted underneath.
-func (r *Reader) sctpFragment(c *sctpCursor, f *sctpFrag) (Message, bool) {
-	m, ok := r.sctpAddFragment(c, f)
+func (r *Reader) sctpFragment(c *sctpCursor, f *sctpFrag) bool {
+	ok := r.sctpAddFragment(c, f)
 	r.sctpTrim()
-	return m, ok
+	return ok
 }
 
-func (r *Reader) sctpAddFragment(c *sctpCursor, f *sctpFrag) (Message, bool) {
+func (r *Reader) sctpAddFragment(c *sctpCursor, f *sctpFrag) bool {
 	st := &r.sctp
 	k := sctpKeyOf(c.dir.id, f)
 	if f.flags&flagBegin != 0 {
@@ -87,7 +87,7 @@ func (r *Reader) sctpAddFragment(c *sctpCursor, f *sctpFrag) (Message, bool) {
 	e := st.runs.get(k)
 	if e == nil {
 		r.sctpPark(k, f)
-		return Message{}, false
+		return false
 	}
 	r.sctpAppend(e, f.data)
 	if f.flags&flagEnd != 0 {
@@ -98,12 +98,12 @@ func (r *Reader) sctpAddFragment(c *sctpCursor, f *sctpFrag) (Message, bool) {
 }
 
 // sctpPull appends parked fragments that continue run e.
-func (r *Reader) sctpPull(c *sctpCursor, e *lruEntry[sctpFragKey, sctpRun]) (Message, bool) {
+func (r *Reader) sctpPull(c *sctpCursor, e *lruEntry[sctpFragKey, sctpRun]) bool {
 	st := &r.sctp
 	for {
 		p := st.parked.get(e.key)
 		if p == nil {
-			return Message{}, false
+			return false
 		}
 		end := p.val.end
 		r.sctpAppend(e, p.val.data)
@@ -163,18 +163,19 @@ func (r *Reader) sctpAppend(e *lruEntry[sctpFragKey, sctpRun], data []byte) {
 }
 
 // sctpComplete finishes run e and returns its message.
-func (r *Reader) sctpComplete(c *sctpCursor, e *lruEntry[sctpFragKey, sctpRun]) (Message, bool) {
+func (r *Reader) sctpComplete(c *sctpCursor, e *lruEntry[sctpFragKey, sctpRun]) bool {
 	st := &r.sctp
 	run := e.val
 	e.val.buf = nil
 	st.runs.remove(e)
 	if run.discard {
-		return Message{}, false
+		return false
 	}
 	st.bytes -= cap(run.buf)
 	r.holdForMessage(run.buf)
 	r.stats.SCTPReassembled++
-	return r.sctpMessage(c, run.stream, run.ppid, run.buf), true
+	r.sctpMessage(c, run.stream, run.ppid, run.buf)
+	return true
 }
 
 // sctpDropRun discards an incomplete message, reporting it at the frame of
@@ -247,10 +248,10 @@ func (r *Reader) sctpTrim() {
 func (r *Reader) expireSCTP() {
 	st := &r.sctp
 	t := r.opts.ReassemblyTimeout
-	for e := st.runs.oldest(); e != nil && r.clock.Sub(e.val.touched) > t; e = st.runs.oldest() {
+	for e := st.runs.oldest(); e != nil && e.val.touched.Before(r.horizon); e = st.runs.oldest() {
 		r.sctpDropRun(e, fmt.Sprintf("timed out after %v", t))
 	}
-	for e := st.parked.oldest(); e != nil && r.clock.Sub(e.val.touched) > t; e = st.parked.oldest() {
+	for e := st.parked.oldest(); e != nil && e.val.touched.Before(r.horizon); e = st.parked.oldest() {
 		r.sctpDropParked(e, fmt.Sprintf("timed out after %v", t))
 	}
 }

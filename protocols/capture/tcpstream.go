@@ -218,7 +218,7 @@ func (r *Reader) tcpEnqueue(d *tcpDir) {
 }
 
 // tcpStep asks the framer for one message from the first queued direction.
-func (r *Reader) tcpStep() (Message, bool) {
+func (r *Reader) tcpStep() bool {
 	d := r.tcp.drain[0]
 	v := d.view
 	if !d.viewPkt {
@@ -226,7 +226,7 @@ func (r *Reader) tcpStep() (Message, bool) {
 	}
 	if len(v) == 0 {
 		r.tcpDrained(d)
-		return Message{}, false
+		return false
 	}
 	n, err := d.framer(v)
 	if err == nil && (n < 0 || n > len(v)) {
@@ -239,14 +239,14 @@ func (r *Reader) tcpStep() (Message, bool) {
 		r.tcpDiscard(d)
 		d.resync = true
 		r.tcpDrained(d)
-		return Message{}, false
+		return false
 	case n == 0 && len(v) >= r.opts.MaxMessage:
 		r.problem(layerTCP, "%s -> %s: incomplete message already %d bytes, over MaxMessage (%d); discarded, resynchronising at the next segment",
 			d.src, d.dst, len(v), r.opts.MaxMessage)
 		r.tcpDiscard(d)
 		d.resync = true
 		r.tcpDrained(d)
-		return Message{}, false
+		return false
 	case n == 0:
 		if d.viewPkt {
 			// Keep the start of the incomplete message past this packet.
@@ -254,7 +254,7 @@ func (r *Reader) tcpStep() (Message, bool) {
 			r.tcpBuffer(d, v)
 		}
 		r.tcpDrained(d)
-		return Message{}, false
+		return false
 	}
 	if d.viewPkt {
 		d.view = d.view[n:]
@@ -263,13 +263,14 @@ func (r *Reader) tcpStep() (Message, bool) {
 	}
 	if n > r.opts.MaxMessage {
 		r.problem(layerTCP, "%s -> %s: message of %d bytes exceeds MaxMessage (%d); skipped", d.src, d.dst, n, r.opts.MaxMessage)
-		return Message{}, false
+		return false
 	}
 	frame, ts := r.frame, r.ts
 	if r.eof {
 		frame, ts = d.lastFrame, d.lastTime
 	}
-	return Message{Frame: frame, Time: ts, Src: d.src, Dst: d.dst, Transport: TransportTCP, Data: v[:n]}, true
+	r.out = Message{Frame: frame, Time: ts, Src: d.src, Dst: d.dst, Transport: TransportTCP, Data: v[:n]}
+	return true
 }
 
 // tcpDrained takes d off the drain queue once it has no complete message.
