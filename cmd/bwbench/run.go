@@ -120,7 +120,28 @@ func runMain(args []string) error {
 	fd := fs.String("freediameter", "/usr/bin/freeDiameterd", "freeDiameterd (skipped if missing)")
 	only := fs.String("setups", "direct,relay,breakwater,freediameter", "setups to run")
 	tr := fs.String("transport", "tcp", "tcp (loopback) or sctp (kernel SCTP: in the VM harness, make test-sctp)")
+	pin := fs.String("pin", "", "`OWN/MIDDLE` CPU lists (taskset -c syntax): the load generator and responder run on OWN, the node in the middle (relay, Breakwater, freeDiameter) on MIDDLE, e.g. 0/1")
 	fs.Parse(args)
+	if *pin != "" {
+		own, middle, ok := strings.Cut(*pin, "/")
+		if !ok || own == "" || middle == "" {
+			return fmt.Errorf("-pin %q: write OWN/MIDDLE, e.g. 0/1", *pin)
+		}
+		if os.Getenv("BWBENCH_PINNED") == "" {
+			// Re-run under taskset: every thread of this process (and the
+			// responder it starts) on OWN.
+			ts, err := exec.LookPath("taskset")
+			if err != nil {
+				return fmt.Errorf("-pin needs taskset (util-linux): %w", err)
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			return syscall.Exec(ts, append([]string{"taskset", "-c", own, self}, os.Args[1:]...), append(os.Environ(), "BWBENCH_PINNED=1"))
+		}
+		middleCPUs = middle
+	}
 	switch *tr {
 	case "tcp", "sctp":
 		scheme = *tr
@@ -165,7 +186,7 @@ func runMain(args []string) error {
 		want[strings.TrimSpace(s)] = true
 	}
 	rep := &report{Time: time.Now().UTC(), Machine: machine(), Max: map[string]*point{}, Points: map[string][]*point{}, Ratios: map[string]float64{},
-		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": scheme + " (loopback)"}}
+		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": scheme + " (loopback)", "pin": *pin}}
 
 	hssPort, hssStats := freePort(), freePort()
 	resp, err := start(work, "responder", self, "responder", "-listen", url(hssPort), "-stats", hostPort(hssStats))
@@ -457,7 +478,11 @@ func start(dir, name, bin string, args ...string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proc{name: name, cmd: exec.Command(bin, args...), log: logPath, done: make(chan struct{})}
+	cmd := exec.Command(bin, args...)
+	if middleCPUs != "" && name != "responder" {
+		cmd = exec.Command("taskset", append([]string{"-c", middleCPUs, bin}, args...)...)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Dir = lf, lf, dir
 	if err := p.cmd.Start(); err != nil {
 		lf.Close()
@@ -517,6 +542,9 @@ func freePort() int {
 
 // scheme is the transport between the nodes (-transport).
 var scheme = "tcp"
+
+// middleCPUs is where the node in the middle runs (-pin), "" anywhere.
+var middleCPUs string
 
 func url(port int) string      { return fmt.Sprintf("%s://127.0.0.1:%d", scheme, port) }
 func hostPort(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
