@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -36,7 +37,7 @@ const partnerSource = "127.0.0.2"
 // home HSS (authentication vectors most, then location updates,
 // notifications and purges) plus probes the firewall must block (IDR, the
 // location request an HSS sends, never a partner).
-func s6aMix() []loadgen.Request {
+func s6aMix(probes float64) []loadgen.Request {
 	n := 0
 	build := func(code uint32, plmn string) func(c *diampeer.Client, b *diameter.Builder) []byte {
 		return func(c *diampeer.Client, b *diameter.Builder) []byte {
@@ -49,7 +50,8 @@ func s6aMix() []loadgen.Request {
 		{Name: "ULR", Weight: 20, Build: build(diameter.CmdUpdateLocation, "23415")},
 		{Name: "NOR", Weight: 15, Build: build(diameter.CmdNotify, "")},
 		{Name: "PUR", Weight: 5, Build: build(diameter.CmdPurgeUE, "")},
-		{Name: "IDR (blocked probe)", Weight: 10, Build: build(diameter.CmdInsertSubscriberData, "")},
+		// The others weigh 90: probes take that share of the whole.
+		{Name: "IDR (blocked probe)", Weight: int(math.Round(90 * probes / (1 - probes))), Build: build(diameter.CmdInsertSubscriberData, "")},
 	}
 }
 
@@ -120,8 +122,12 @@ func runMain(args []string) error {
 	fd := fs.String("freediameter", "/usr/bin/freeDiameterd", "freeDiameterd (skipped if missing)")
 	only := fs.String("setups", "direct,relay,breakwater,freediameter", "setups to run")
 	tr := fs.String("transport", "tcp", "tcp (loopback) or sctp (kernel SCTP: in the VM harness, make test-sctp)")
+	probes := fs.Float64("probes", 0.1, "share of the load that is location probes Breakwater blocks and answers itself (0 to 0.5)")
 	pin := fs.String("pin", "", "`OWN/MIDDLE` CPU lists (taskset -c syntax): the load generator and responder run on OWN, the node in the middle (relay, Breakwater, freeDiameter) on MIDDLE, e.g. 0/1")
 	fs.Parse(args)
+	if *probes < 0 || *probes > 0.5 {
+		return fmt.Errorf("-probes %v: give a share from 0 to 0.5", *probes)
+	}
 	if *pin != "" {
 		own, middle, ok := strings.Cut(*pin, "/")
 		if !ok || own == "" || middle == "" {
@@ -186,7 +192,7 @@ func runMain(args []string) error {
 		want[strings.TrimSpace(s)] = true
 	}
 	rep := &report{Time: time.Now().UTC(), Machine: machine(), Max: map[string]*point{}, Points: map[string][]*point{}, Ratios: map[string]float64{},
-		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": scheme + " (loopback)", "pin": *pin}}
+		Options: map[string]any{"duration": duration.String(), "warmup": warmup.String(), "rounds": *rounds, "conns": *conns, "window": *window, "transport": scheme + " (loopback)", "pin": *pin, "probes": *probes}}
 
 	hssPort, hssStats := freePort(), freePort()
 	resp, err := start(work, "responder", self, "responder", "-listen", url(hssPort), "-stats", hostPort(hssStats))
@@ -266,7 +272,7 @@ func runMain(args []string) error {
 			alloc1, ok1 = s.alloc()
 		}
 		o := loadgen.Options{Target: s.target, From: partnerSource, ID: partnerID, Conns: *conns, Window: *window,
-			Rate: rate, Warmup: *warmup, Duration: *duration, Mix: s6aMix(), Mark: mark}
+			Rate: rate, Warmup: *warmup, Duration: *duration, Mix: s6aMix(*probes), Mark: mark}
 		if rate > 0 {
 			o.Window = 256 // open loop: the rate sets the pace, not the window
 		}
