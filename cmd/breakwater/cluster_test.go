@@ -8,7 +8,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +181,24 @@ func TestSnapshotAcrossRestart(t *testing.T) {
 	de := dialPartner(t, rn2.relays[0].Addr().String(), deLab)
 	if rc := ulr(t, de, deLab, imsi); rc == diameter.ResultSuccess {
 		t.Fatal("impossible travel allowed after a restart with a snapshot")
+	}
+}
+
+// TestClusterPasswordFile: state.redis.password_file is read (first line)
+// and used; a missing file stops the start with the file and line.
+func TestClusterPasswordFile(t *testing.T) {
+	redis := redistest.Start(t, "--requirepass", "pw-from-file")
+	hss := homeHSS(t)
+	dir := t.TempDir()
+	pw := dir + "/redis.pass"
+	os.WriteFile(pw, []byte("pw-from-file\n"), 0o600)
+	section := clusterSection(redis.Addr(), "node-p") + "    password_file: " + pw + "\n"
+	rn, _, _ := startServeLogged(t, writeFaultConfig(t, diameterSection(hss.Addr().String())+section), nil)
+	waitFor(t, 5*time.Second, "the node to reach Redis with the password", rn.state.node.Up)
+
+	cfg := writeFaultConfig(t, diameterSection(hss.Addr().String())+clusterSection(redis.Addr(), "node-q")+"    password_file: "+dir+"/missing\n")
+	err := serve(t.Context(), cfg, slog.New(slog.DiscardHandler), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "state.redis.password_file") || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("start with a missing password file: %v", err)
 	}
 }

@@ -63,3 +63,29 @@ func TestRedisCluster(t *testing.T) {
 	}
 	shares(t, addrs, "")
 }
+
+// TestPassword: a Redis that requires a password is reached with it, and
+// refused without (the node then reports Redis down rather than failing).
+func TestPassword(t *testing.T) {
+	r := redistest.Start(t, "--requirepass", "s3cret-pass")
+	n, err := New(Options{Addrs: []string{r.Addr()}, Password: "s3cret-pass", Prefix: "bwtest:", Name: "a",
+		LocationTTL: time.Hour, SessionTTL: time.Hour, Log: slog.New(slog.DiscardHandler)}, memory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Start()
+	defer n.Close()
+	waitFor(t, 5*time.Second, "the node to reach Redis with the password", n.Up)
+
+	wrong, err := New(Options{Addrs: []string{r.Addr()}, Password: "wrong", Prefix: "bwtest:", Name: "b",
+		Log: slog.New(slog.DiscardHandler)}, memory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong.Start()
+	defer wrong.Close()
+	time.Sleep(600 * time.Millisecond)
+	if wrong.Up() || wrong.Stats.Disconnects.Load() == 0 {
+		t.Fatal("a wrong password was not reported as Redis unreachable")
+	}
+}

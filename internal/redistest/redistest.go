@@ -71,7 +71,7 @@ func (r *Server) start() {
 			fmt.Fprintf(c, "PING\r\n")
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
-			if strings.HasPrefix(line, "+PONG") {
+			if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") { // up (a password may be required)
 				return
 			}
 		}
