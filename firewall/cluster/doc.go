@@ -54,7 +54,10 @@
 //
 // When Redis is unreachable, nodes keep filtering with what they know,
 // say so once in the log and in breakwater_state_redis_up, and reconcile
-// when it returns. Conflicts resolve by time: a location or session with
+// when it returns. A lift leaves a tombstone key for 30 days, so that a
+// node returning from apart lifts what was lifted meanwhile, while a
+// quarantine Redis lost (a restart without persistence) is shared again
+// rather than taken for a lift. Conflicts resolve by time: a location or session with
 // a later timestamp replaces an earlier one; a quarantine decided later
 // replaces an earlier one, and a lift removes only the entry it lifted.
 package cluster

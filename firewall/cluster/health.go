@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,6 @@ func (n *Node) health(ctx context.Context) {
 				n.log.Warn("cluster: reconcile failed; retrying", "err", rerr.Error())
 				break
 			}
-			n.synced.Store(true)
 			n.up.Store(true)
 			// What was queued during the reconcile went to the backlog.
 			if err := n.flushBacklog(ctx); err != nil {
@@ -143,10 +143,13 @@ func (n *Node) readBack(ctx context.Context, kind string, limit int, merge func(
 }
 
 // reconcileQuarantine merges this node's quarantine list with the shared
-// one: entries decided elsewhere are applied here; entries decided here
-// while Redis was out of reach (or before this node first reached it)
-// are sent; an entry this node knew before the outage that is no longer
-// shared was lifted meanwhile, and is lifted here too.
+// one: entries decided elsewhere are applied here. An entry held here but
+// not shared was either lifted elsewhere while this node was apart — a
+// lift leaves a tombstone key (liftKeep) naming the entry it ended, and
+// then it is lifted here too — or never reached Redis, or Redis lost it
+// (a restart without persistence): then it is sent again. Without a
+// tombstone the quarantine stays: isolating a partner wrongly for a while
+// is the lesser harm.
 func (n *Node) reconcileQuarantine(ctx context.Context) error {
 	qs := n.qset.Load()
 	if qs == nil {
@@ -177,21 +180,27 @@ func (n *Node) reconcileQuarantine(ctx context.Context) error {
 		n.rdb.HDel(cctx, n.qkey, stale...)
 		cancel()
 	}
-	down := n.downSince.Load()
-	everUp := n.synced.Load()
 	for _, e := range qs.List() {
 		r, shared := remote[e.Partner]
-		switch {
-		case shared && !r.Since.Before(e.Since):
-			// The shared entry is this one, or newer (applied above).
-		case !shared && everUp && e.Since.UnixNano() < down:
-			// Known before the outage, gone from Redis: lifted elsewhere.
-			if changed, _ := qs.Remove(e.Partner, e.Since); changed {
-				n.Stats.QuarantineIn.Add(1)
-			}
-		default:
-			n.enqueue(change{kind: chQuarantine, entry: e})
+		if shared && !r.Since.Before(e.Since) {
+			continue // the shared entry is this one, or newer (applied above)
 		}
+		if !shared {
+			cctx, cancel := n.cmdCtx(ctx)
+			v, err := n.rdb.Get(cctx, n.liftKey(e.Partner)).Bytes()
+			cancel()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			if t, terr := readEntry(v); err == nil && terr == nil && t.Partner == e.Partner && !t.Since.Before(e.Since) {
+				// Lifted elsewhere while this node was apart.
+				if changed, _ := qs.Remove(e.Partner, e.Since); changed {
+					n.Stats.QuarantineIn.Add(1)
+				}
+				continue
+			}
+		}
+		n.enqueue(change{kind: chQuarantine, entry: e})
 	}
 	return nil
 }

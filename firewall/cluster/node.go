@@ -63,7 +63,6 @@ type Node struct {
 	backlog []change
 
 	up        atomic.Bool
-	synced    atomic.Bool  // a reconcile has completed once
 	resync    atomic.Bool  // (re)subscribed since the last reconcile
 	downSince atomic.Int64 // unix ns when Redis was last lost; 0: never
 	version   atomic.Pointer[string]
@@ -133,6 +132,9 @@ const (
 	helloEvery  = time.Second
 	rateEvery   = 100 * time.Millisecond
 	peerGone    = 5 * time.Second
+	// liftKeep is how long a lift's tombstone is kept: a node apart for
+	// longer than this re-sends a quarantine lifted meanwhile.
+	liftKeep = 30 * 24 * time.Hour
 )
 
 // New connects a node (without waiting for Redis: a node starts and
@@ -302,7 +304,8 @@ var _ state.Store = (*Node)(nil)
 func (n *Node) locKey(imsi uint64) string {
 	return n.opt.Prefix + "loc:" + strconv.FormatUint(imsi, 16)
 }
-func (n *Node) sesKey(key uint64) string { return n.opt.Prefix + "ses:" + strconv.FormatUint(key, 16) }
+func (n *Node) liftKey(partner string) string { return n.opt.Prefix + "lifted:" + partner }
+func (n *Node) sesKey(key uint64) string      { return n.opt.Prefix + "ses:" + strconv.FormatUint(key, 16) }
 func (n *Node) cmdCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, n.opt.Timeout)
 }

@@ -311,3 +311,44 @@ func TestMissLookedUpBehindTheMessage(t *testing.T) {
 		t.Fatal("a mismatched key was merged")
 	}
 }
+
+// TestQuarantineSurvivesRedisLoss: Redis restarts empty (no persistence):
+// the nodes' quarantines are shared again, not taken for lifts. A lift
+// made while a node was away is applied when it returns (tombstone).
+func TestQuarantineSurvivesRedisLoss(t *testing.T) {
+	r := startRedis(t)
+	a, _ := newNode(t, r, "a")
+	b, _ := newNode(t, r, "b")
+	qa, qb := newQuarantine(t), newQuarantine(t)
+	a.ShareQuarantine(qa)
+	b.ShareQuarantine(qb)
+	qa.Quarantine("uk", time.Time{}, "before the loss")
+	waitFor(t, time.Second, "b to quarantine uk", func() bool { return qb.Quarantined("uk") })
+	r.Restart()
+	waitFor(t, 5*time.Second, "both back", func() bool { return a.Up() && b.Up() })
+	waitFor(t, 3*time.Second, "the quarantine to be shared again", func() bool {
+		return a.rdb.HExists(t.Context(), a.qkey, "uk").Val()
+	})
+	if !qa.Quarantined("uk") || !qb.Quarantined("uk") {
+		t.Fatal("Redis losing its data lifted a quarantine")
+	}
+
+	// Node c held uk too, was away while b lifted it, and comes back.
+	qc := newQuarantine(t)
+	e, _ := qa.Entry("uk")
+	qc.Apply(e)
+	if err := qb.Lift("uk"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "a to lift uk", func() bool { return !qa.Quarantined("uk") })
+	c, _ := newNode(t, r, "c")
+	c.ShareQuarantine(qc)
+	c.reconcile(t.Context()) // as after connecting, now that the set is linked
+	if qc.Quarantined("uk") {
+		t.Fatal("a node back from away kept a quarantine lifted meanwhile")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if qa.Quarantined("uk") || qb.Quarantined("uk") {
+		t.Fatal("the returning node resurrected a lifted quarantine")
+	}
+}

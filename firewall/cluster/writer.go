@@ -115,6 +115,7 @@ func (n *Node) write(ctx context.Context, changes []change, wb *batch) error {
 			n.Stats.QuarantineOut.Add(1)
 		case chLift:
 			pipe.Eval(ctx, liftScript, []string{n.qkey}, c.entry.Partner, appendEntry(nil, c.entry))
+			pipe.Set(ctx, n.liftKey(c.entry.Partner), appendEntry(nil, c.entry), liftKeep)
 			wb.record(recLift, func(b []byte) []byte { return appendEntry(b, c.entry) })
 			n.Stats.QuarantineOut.Add(1)
 		}
