@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -295,6 +296,7 @@ type m3uaHarness struct {
 	relay *M3UARelay
 	eng   *engine.Engine
 	cfg   M3UAConfig
+	log   *slog.Logger // the relay's log; testLogger when nil
 }
 
 // newM3UAHarness starts a home SG and a relay in front of it, both on
@@ -319,7 +321,11 @@ func (h *m3uaHarness) start(upstream transport.Address, scheme string, tweak fun
 	if tweak != nil {
 		tweak(&h.cfg)
 	}
-	h.relay = NewM3UARelay(h.cfg, h.eng, testLogger(t))
+	log := h.log
+	if log == nil {
+		log = testLogger(t)
+	}
+	h.relay = NewM3UARelay(h.cfg, h.eng, log)
 	if err := h.relay.Start(); err != nil {
 		t.Fatal(err)
 	}

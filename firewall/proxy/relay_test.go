@@ -77,7 +77,8 @@ type harness struct {
 	relay *DiameterRelay
 	eng   *engine.Engine
 	cfg   Config
-	yaml  string // the configuration; testConfig when empty
+	yaml  string       // the configuration; testConfig when empty
+	log   *slog.Logger // the relay's log; testLogger when nil
 }
 
 // newHarness starts a home HSS and a relay in front of it.
@@ -129,7 +130,11 @@ func (h *harness) start(upstream transport.Address, tweak func(*Config)) {
 	if tweak != nil {
 		tweak(&h.cfg)
 	}
-	h.relay = NewDiameterRelay(h.cfg, h.eng, testLogger(t))
+	log := h.log
+	if log == nil {
+		log = testLogger(t)
+	}
+	h.relay = NewDiameterRelay(h.cfg, h.eng, log)
 	if err := h.relay.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -114,23 +113,11 @@ func newSCTPFaultHarness(t *testing.T) (*harness, *logRecorder) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hss.Close() })
-	h := &harness{t: t, hss: hss}
-	h.eng = newTestEngine(t, testConfig)
-	listen, _ := transport.ParseAddress("sctp://127.0.0.1/127.1.0.1:0")
-	h.cfg = Config{
-		Name: "test", Listen: listen, Upstream: hss.Addr(), Streams: 8,
-		ConnectTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, MaxMessage: 4096,
-		RejectResultCode: 5012, OriginHost: "breakwater." + homeRealm, OriginRealm: homeRealm,
-	}
 	logs := newLogRecorder()
-	h.relay = NewDiameterRelay(h.cfg, h.eng, slog.New(logs))
-	if err := h.relay.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.relay.Shutdown(ctx)
+	h := &harness{t: t, hss: hss, log: slog.New(logs)}
+	h.start(hss.Addr(), func(c *Config) {
+		c.Listen, _ = transport.ParseAddress("sctp://127.0.0.1/127.1.0.1:0")
+		c.Streams, c.ConnectTimeout, c.WriteTimeout = 8, 5*time.Second, 10*time.Second
 	})
 	return h, logs
 }
@@ -675,24 +662,9 @@ func TestSCTPPartnerRestart(t *testing.T) {
 func newM3UAFaultHarness(t *testing.T) (*m3uaHarness, *logRecorder) {
 	requireSCTP(t)
 	sg := newTestSG(t, "sctp://127.0.0.1:0")
-	h := &m3uaHarness{t: t, sg: sg}
-	h.eng = newTestEngine(t, m3uaTestConfig)
-	listen, _ := transport.ParseAddress("sctp://127.0.0.1:0")
-	h.cfg = M3UAConfig{
-		Name: "test", Listen: listen, Upstream: sg.addr(), Streams: 8,
-		ConnectTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, MaxMessage: 4096,
-		UpstreamSource: []netip.Addr{netip.MustParseAddr("127.0.0.1")},
-	}
 	logs := newLogRecorder()
-	h.relay = NewM3UARelay(h.cfg, h.eng, slog.New(logs))
-	if err := h.relay.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.relay.Shutdown(ctx)
-	})
+	h := &m3uaHarness{t: t, sg: sg, log: slog.New(logs)}
+	h.start(sg.addr(), "sctp", func(c *M3UAConfig) { c.ConnectTimeout, c.WriteTimeout = 5*time.Second, 10*time.Second })
 	return h, logs
 }
 
