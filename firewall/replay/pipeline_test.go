@@ -3,18 +3,22 @@ package replay
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"breakwater/firewall/pseudonym"
+	"breakwater/protocols/capture"
 	"breakwater/protocols/view"
 )
 
 // TestReplayModesAgree replays every capture at hand four ways — streamed
 // or from memory, on one goroutine or pipelined on two — and checks that
-// the records, the problems and the totals are the same byte for byte.
+// the records, the problems and the totals are the same byte for byte;
+// and the same again with every fragmented datagram reassembled, even
+// those wantDatagram lets the reader skip.
 func TestReplayModesAgree(t *testing.T) {
 	var files []string
 	for _, pat := range []string{
@@ -41,7 +45,7 @@ func TestReplayModesAgree(t *testing.T) {
 				out, diag string
 				sum       string
 			}
-			run := func(sequential, inMemory bool) result {
+			run := func(sequential, inMemory, reassembleAll bool) result {
 				var out, diag bytes.Buffer
 				r, err := New(newTestEngine(t, string(cfg)), Options{Format: FormatJSONL, Out: &out, Diag: &diag,
 					Pseudonyms: pseudonym.New([]byte("modes-key-0123456789"))})
@@ -49,6 +53,7 @@ func TestReplayModesAgree(t *testing.T) {
 					t.Fatal(err)
 				}
 				r.sequential = sequential
+				r.reassembleAll = reassembleAll
 				var frames []int
 				r.onFrame = func(f int, _ *view.Message) { frames = append(frames, f) }
 				// Twice: the second replay reuses batches and buffers.
@@ -76,9 +81,11 @@ func TestReplayModesAgree(t *testing.T) {
 				}
 				return result{out.String(), diag.String(), sum}
 			}
-			want := run(true, false)
-			for _, mode := range []struct{ sequential, inMemory bool }{{false, false}, {true, true}, {false, true}} {
-				got := run(mode.sequential, mode.inMemory)
+			want := run(true, false, false)
+			for _, mode := range []struct{ sequential, inMemory, reassembleAll bool }{
+				{false, false, false}, {true, true, false}, {false, true, false}, {true, false, true}, {false, true, true},
+			} {
+				got := run(mode.sequential, mode.inMemory, mode.reassembleAll)
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%+v differs from a sequential streamed replay:\nsum  %s\nwant %s\nout %d bytes, want %d; diag %d bytes, want %d",
 						mode, got.sum, want.sum, len(got.out), len(want.out), len(got.diag), len(want.diag))
@@ -115,5 +122,54 @@ func TestReplayReaderPanicReachesCaller(t *testing.T) {
 	before := r.Summary().Messages
 	if err := r.Bytes(data); err != nil || r.Summary().Messages-before != 6 {
 		t.Fatalf("after the panic: %v, %d messages", err, r.Summary().Messages-before)
+	}
+}
+
+// TestWantDatagramCoversClassify checks that the capture reader is told to
+// reassemble every fragmented datagram classify could find signaling in.
+func TestWantDatagramCoversClassify(t *testing.T) {
+	r, err := New(newTestEngine(t, everythingHome), Options{Format: FormatNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads := [][]byte{
+		nil,
+		{0x48, 32, 0, 8, 0, 0, 0, 1, 0, 0, 1, 0}, // GTPv2-C Create Session Request
+		{0x58, 32, 0, 8, 0, 0, 0, 1, 0, 0, 1, 0}, // the same with spare bits set
+		{0x32, 16, 0, 4, 0, 0, 0, 1, 0, 1, 0, 0}, // GTPv1-C Create PDP Context Request
+		{0x30, 255, 0, 4, 0, 0, 0, 1},            // GTPv1-U G-PDU
+		{1, 0, 0, 20, 0x80, 0, 1, 16, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1}, // Diameter
+	}
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	classified := 0
+	for _, tr := range []capture.Transport{capture.TransportUDP, capture.TransportTCP, capture.TransportSCTP} {
+		for port := range 65536 {
+			for _, other := range []uint16{40000, uint16(port)} {
+				src, dst := netip.AddrPortFrom(a, other), netip.AddrPortFrom(b, uint16(port))
+				for _, ppid := range []uint32{0, PPIDM3UA, PPIDDiameter, 47} {
+					for _, data := range payloads {
+						for _, m := range []capture.Message{
+							{Transport: tr, Src: src, Dst: dst, PPID: ppid, Data: data},
+							{Transport: tr, Src: dst, Dst: src, PPID: ppid, Data: data},
+						} {
+							if classify(&m) == view.ProtoUnknown {
+								continue
+							}
+							classified++
+							if !r.wantDatagram(m.Transport, m.Src, m.Dst) {
+								t.Fatalf("%v %v -> %v PPID %d is classified %v but not wanted", tr, m.Src, m.Dst, ppid, classify(&m))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if classified == 0 {
+		t.Fatal("nothing classified")
+	}
+	// GTP-U is what the skipping is for.
+	if r.wantDatagram(capture.TransportUDP, netip.AddrPortFrom(a, 2152), netip.AddrPortFrom(b, 2152)) {
+		t.Fatal("GTP-U wanted")
 	}
 }

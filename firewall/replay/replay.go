@@ -174,9 +174,10 @@ type Replayer struct {
 	gtpFramer capture.Framer
 	onEvent   func(m *view.Message, v *engine.Verdict) // for tests and live uses
 
-	sequential bool        // tests: never read in a goroutine of its own
-	batches    chan *batch // free batches, kept between files
-	fileBuf    []byte      // File reads captures into it
+	sequential    bool        // tests: never read in a goroutine of its own
+	reassembleAll bool        // tests: reassemble even the datagrams wantDatagram skips
+	batches       chan *batch // free batches, kept between files
+	fileBuf       []byte      // File reads captures into it
 }
 
 // New prepares a replay with engine e.
@@ -308,7 +309,11 @@ func (r *Replayer) Bytes(data []byte) error {
 }
 
 func (r *Replayer) captureOptions() capture.Options {
-	return capture.Options{TCPFramer: r.tcpFramer, MaxMessage: r.opts.MaxMessage}
+	o := capture.Options{TCPFramer: r.tcpFramer, WantDatagram: r.wantDatagram, MaxMessage: r.opts.MaxMessage}
+	if r.reassembleAll {
+		o.WantDatagram = nil
+	}
+	return o
 }
 
 // run replays the messages of rd. With more than one processor, reading
@@ -480,6 +485,22 @@ func (r *Replayer) tcpFramer(src, dst netip.AddrPort) capture.Framer {
 		return r.gtpFramer
 	}
 	return nil
+}
+
+// wantDatagram tells the capture reader which fragmented IP datagrams are
+// worth reassembling: those classify may find signaling in. SCTP is
+// classified by payload protocol identifier as well as by port, so all of
+// it is wanted; TCP as tcpFramer reassembles it; UDP by the GTP-C ports.
+// Anything else (GTP-U above all) is dropped fragment by fragment.
+func (r *Replayer) wantDatagram(t capture.Transport, src, dst netip.AddrPort) bool {
+	switch t {
+	case capture.TransportTCP:
+		return r.tcpFramer(src, dst) != nil || r.tcpFramer(dst, src) != nil
+	case capture.TransportUDP:
+		sp, dp := src.Port(), dst.Port()
+		return sp == PortGTPC || dp == PortGTPC || sp == PortGTPv0 || dp == PortGTPv0
+	}
+	return true
 }
 
 // classify names the signaling protocol a transport message carries.

@@ -28,6 +28,18 @@ func BenchmarkReplayMessagesBytes(b *testing.B) {
 	benchReader(b, data, Options{TCPFramer: diameterTCPFramer}, true)
 }
 
+// BenchmarkReplayMessagesSignaling is BenchmarkReplayMessagesBytes with
+// the reader told, as the replay tells it, that only fragmented datagrams
+// of the signaling ports are wanted: the fragments of the rest (GTP-U) are
+// dropped without reassembly.
+func BenchmarkReplayMessagesSignaling(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(pcapDir(), "magma_gx_gy_combined_04_32ue.pcapng"))
+	if err != nil {
+		b.Skip("capture not available:", err)
+	}
+	benchReader(b, data, Options{TCPFramer: diameterTCPFramer, WantDatagram: signalingDatagrams}, true)
+}
+
 // benchReader reads data to the end b.N times and reports messages/s.
 func benchReader(b *testing.B, data []byte, opts Options, inMemory ...bool) {
 	msgs := 0

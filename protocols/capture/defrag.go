@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -15,6 +16,17 @@ import (
 // datagram (RFC 5722 style), since the receiving host's choice cannot be
 // known. A poisoned set swallows the rest of its fragments silently until it
 // times out, so one attack gives one Problem.
+//
+// A datagram the caller does not want (Options.WantDatagram), as its
+// fragment at offset 0 shows, is tracked without its bytes: its spans are
+// kept, so completion, bounds, timeouts and reports of incomplete datagrams
+// work as for any other, and so are the first bytes of that fragment, up to
+// fragHeadMax, through the transport ports. Only a fragment at offset 0 can
+// carry the transport header (non-final fragments are multiples of 8 bytes
+// and the ports are in the first 4), so a later fragment that contradicts
+// those bytes - a second first fragment rewriting the ports to a wanted one,
+// say - poisons the datagram with the usual overlap Problem instead of being
+// dropped unseen.
 
 type fragKey struct {
 	src, dst [16]byte
@@ -32,10 +44,27 @@ type fragSet struct {
 	nh        uint8  // protocol of the fragmentable part, from the first fragment
 	haveFirst bool
 	poisoned  bool
+	ignored   bool  // not wanted: spans are tracked, bytes are not
+	headLen   uint8 // ignored: bytes of head held
 	created   time.Time
 	lastFrame int
 	lastTime  time.Time
+	head      [fragHeadMax]byte // ignored: the first bytes of the fragment at offset 0
 }
+
+// fragHeadMax bounds the bytes of an ignored datagram's first fragment that
+// are kept to check later fragments against. The transport ports (and, for
+// IPv6, the extension headers before them) must lie within it for a
+// datagram to be ignored.
+const fragHeadMax = 64
+
+// fragHead locates the upper-layer header in a fragment at offset 0.
+type fragHead struct {
+	at    int // offset of the header in the fragment data; -1: not known
+	proto uint8
+}
+
+var noFragHead = fragHead{at: -1}
 
 type defragState struct {
 	sets  lruMap[fragKey, fragSet] // in creation order: never touched
@@ -55,8 +84,9 @@ func fragLayer(k *fragKey) layer {
 
 // defragment adds one fragment (payload data at byte offset off) and returns
 // the whole datagram and the protocol of its first fragment when it is
-// complete. maxLen is the largest datagram payload the header allows.
-func (r *Reader) defragment(k fragKey, off, maxLen int, more bool, data []byte, nh uint8) ([]byte, uint8, bool) {
+// complete. maxLen is the largest datagram payload the header allows. fh
+// locates the upper-layer header when off is 0.
+func (r *Reader) defragment(k fragKey, off, maxLen int, more bool, data []byte, nh uint8, fh fragHead) ([]byte, uint8, bool) {
 	st := &r.frag
 	r.stats.IPFragments++
 	lay := fragLayer(&k)
@@ -90,18 +120,37 @@ func (r *Reader) defragment(k fragKey, off, maxLen int, more bool, data []byte, 
 		r.poisonFragSet(e, lay, "fragment ends at %d, beyond the datagram end %d", end, s.total)
 		return nil, 0, false
 	}
-	for _, sp := range s.spans {
-		lo, hi := max(sp.lo, off), min(sp.hi, end)
-		if lo < hi && !bytes.Equal(s.buf[lo:hi], data[lo-off:hi-off]) {
+	if off == 0 && s.haveFirst && nh != s.nh {
+		// IPv6: two first fragments name different upper layers for the
+		// same bytes (the IPv4 protocol is part of the key).
+		r.poisonFragSet(e, lay, "fragment at offset 0 overlaps earlier data with a different next header (%d, was %d)", nh, s.nh)
+		return nil, 0, false
+	}
+	if s.ignored {
+		if s.headConflict(off, data) {
 			r.poisonFragSet(e, lay, "fragment at offset %d overlaps earlier data with different bytes", off)
 			return nil, 0, false
+		}
+	} else {
+		for _, sp := range s.spans {
+			lo, hi := max(sp.lo, off), min(sp.hi, end)
+			if lo < hi && !bytes.Equal(s.buf[lo:hi], data[lo-off:hi-off]) {
+				r.poisonFragSet(e, lay, "fragment at offset %d overlaps earlier data with different bytes", off)
+				return nil, 0, false
+			}
 		}
 	}
 	if !more {
 		s.total = end
 	}
 	if off == 0 {
+		if !s.haveFirst && r.opts.WantDatagram != nil && !r.wantFragmented(fh, data) {
+			r.ignoreFragSet(s, data)
+		}
 		s.haveFirst, s.nh = true, nh
+	}
+	if s.ignored {
+		return r.ignoredFragment(e, lay, off, end)
 	}
 	if len(data) > 0 {
 		if end > len(s.buf) {
@@ -128,6 +177,74 @@ func (r *Reader) defragment(k fragKey, off, maxLen int, more bool, data []byte, 
 	r.pktHeld = out // recycled when the next record is read
 	r.stats.IPReassembled++
 	return out, first, true
+}
+
+// wantFragmented asks Options.WantDatagram about the datagram whose
+// fragment at offset 0 is data. A datagram whose header does not lie within
+// fragHeadMax bytes of the fragment is wanted: it cannot be checked. No
+// message can come of a protocol other than UDP, TCP and SCTP, so such a
+// datagram is not wanted.
+func (r *Reader) wantFragmented(fh fragHead, data []byte) bool {
+	if fh.at < 0 {
+		return true
+	}
+	var t Transport
+	switch fh.proto {
+	case protoUDP:
+		t = TransportUDP
+	case protoTCP:
+		t = TransportTCP
+	case protoSCTP:
+		t = TransportSCTP
+	default:
+		return fh.at > min(len(data), fragHeadMax)
+	}
+	if fh.at+4 > min(len(data), fragHeadMax) {
+		return true
+	}
+	p := data[fh.at:]
+	src, dst := r.pkt.endpoints(binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]))
+	return r.opts.WantDatagram(t, src, dst)
+}
+
+// ignoreFragSet stops buffering s, whose fragment at offset 0 is data: the
+// bytes received so far are released and the first ones of data are kept.
+func (r *Reader) ignoreFragSet(s *fragSet, data []byte) {
+	s.ignored = true
+	s.headLen = uint8(copy(s.head[:], data))
+	r.frag.bytes -= cap(s.buf)
+	r.pool.put(s.buf)
+	s.buf = nil
+}
+
+// headConflict reports whether a fragment of an ignored datagram
+// contradicts the first bytes kept of its fragment at offset 0.
+func (s *fragSet) headConflict(off int, data []byte) bool {
+	hl := int(s.headLen)
+	if off >= hl {
+		return false
+	}
+	hi := min(off+len(data), hl)
+	return !bytes.Equal(s.head[off:hi], data[:hi-off])
+}
+
+// ignoredFragment records the span [off, end) of an ignored datagram
+// without its bytes, and forgets the datagram once it is complete.
+func (r *Reader) ignoredFragment(e *lruEntry[fragKey, fragSet], lay layer, off, end int) ([]byte, uint8, bool) {
+	s := &e.val
+	r.stats.IPFragIgnored++
+	if end > off {
+		s.spans = addSpan(s.spans, span{off, end})
+		if len(s.spans) > maxFragSpans {
+			r.poisonFragSet(e, lay, "more than %d disjoint fragments", maxFragSpans)
+			return nil, 0, false
+		}
+	}
+	if s.total >= 0 && len(s.spans) == 1 && s.spans[0] == (span{0, s.total}) {
+		r.removeFragSet(e)
+		r.stats.IPIgnored++
+	}
+	return nil, 0, false
 }
 
 // addSpan inserts sp into the sorted, merged list spans.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -200,56 +201,120 @@ func FuzzReader(f *testing.F) {
 			MaxBuffered:       16 << 10,
 			ReassemblyTimeout: time.Second,
 		}
-		r, err := NewReader(bytes.NewReader(file), opts)
-		if err != nil {
+		if !fuzzRead(t, file, opts) {
 			return
-		}
-		// Each call returns a message or a problem, and the number of
-		// either is bounded by the input size: a hang is a bug.
-		limit := 16*len(file) + 1000
-		for i := 0; ; i++ {
-			if i > limit {
-				t.Fatalf("Next still returning after %d calls for a %d-byte file", i, len(file))
-			}
-			m, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if p, ok := err.(*Problem); ok {
-				if p.Frame < 0 || p.Frame > r.frame || p.Layer == "" || p.Reason == "" || p.Layer == "unknown" {
-					t.Fatalf("bad problem %+v (frame %d)", p, r.frame)
-				}
-				continue
-			}
-			if err != nil {
-				if _, again := r.Next(); again != err {
-					t.Fatalf("fatal error not sticky: %v then %v", err, again)
-				}
-				break
-			}
-			if len(m.Data) > opts.MaxMessage || m.Frame < 1 || m.Frame > r.frame ||
-				m.Transport < TransportUDP || m.Transport > TransportSCTP || !m.Src.IsValid() || !m.Dst.IsValid() {
-				t.Fatalf("bad message %+v (frame %d)", m, r.frame)
-			}
-			if r.frag.sets.len() > opts.MaxFlows || r.tcp.flows.len() > opts.MaxFlows ||
-				r.sctp.runs.len() > opts.MaxFlows || r.sctp.parked.len() > opts.MaxFlows || r.sctp.dirs.len() > opts.MaxFlows {
-				t.Fatal("a table outgrew MaxFlows")
-			}
-			// One state item may exceed the budget on its own (a datagram
-			// or message being built), never more.
-			const slack = 2 * 65536
-			if r.frag.bytes > opts.MaxBuffered+slack || r.sctp.bytes > opts.MaxBuffered+slack || r.tcp.bytes > opts.MaxBuffered+slack {
-				t.Fatalf("buffers over budget: frag %d sctp %d tcp %d", r.frag.bytes, r.sctp.bytes, r.tcp.bytes)
-			}
-		}
-		// At the end of the capture every reassembly buffer is released.
-		if r.err == io.EOF && (r.frag.bytes != 0 || r.sctp.bytes != 0 || r.tcp.bytes != 0 ||
-			r.sctp.runs.len() != 0 || r.sctp.parked.len() != 0 || r.frag.sets.len() != 0) {
-			t.Fatalf("state left after EOF: frag %d/%d sctp %d/%d/%d tcp %d", r.frag.sets.len(), r.frag.bytes,
-				r.sctp.runs.len(), r.sctp.parked.len(), r.sctp.bytes, r.tcp.bytes)
 		}
 		// Read from memory, the file gives the same messages and problems,
 		// and the messages said to lie in the file stay valid.
 		compareReaders(t, file, opts)
+		// The same with fragmented datagrams skipped by their ports.
+		opts.WantDatagram = fuzzWant
+		fuzzRead(t, file, opts)
+		compareReaders(t, file, opts)
+		// Within bounds that evict nothing, skipping loses only messages
+		// that are not wanted.
+		compareWanted(t, file)
 	})
+}
+
+// fuzzWant wants fragmented datagrams as fuzzFramer frames TCP, and some
+// UDP and SCTP by ports.
+func fuzzWant(tr Transport, src, dst netip.AddrPort) bool {
+	sum := src.Port() + dst.Port()
+	switch tr {
+	case TransportTCP:
+		return sum%3 != 0
+	case TransportUDP:
+		return sum%2 == 0
+	}
+	return sum%5 != 0
+}
+
+// fuzzRead reads file to the end checking the invariants of every call;
+// false if it is not a capture file.
+func fuzzRead(t *testing.T, file []byte, opts Options) bool {
+	r, err := NewReader(bytes.NewReader(file), opts)
+	if err != nil {
+		return false
+	}
+	// Each call returns a message or a problem, and the number of
+	// either is bounded by the input size: a hang is a bug.
+	limit := 16*len(file) + 1000
+	for i := 0; ; i++ {
+		if i > limit {
+			t.Fatalf("Next still returning after %d calls for a %d-byte file", i, len(file))
+		}
+		m, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if p, ok := err.(*Problem); ok {
+			if p.Frame < 0 || p.Frame > r.frame || p.Layer == "" || p.Reason == "" || p.Layer == "unknown" {
+				t.Fatalf("bad problem %+v (frame %d)", p, r.frame)
+			}
+			continue
+		}
+		if err != nil {
+			if _, again := r.Next(); again != err {
+				t.Fatalf("fatal error not sticky: %v then %v", err, again)
+			}
+			break
+		}
+		if len(m.Data) > opts.MaxMessage || m.Frame < 1 || m.Frame > r.frame ||
+			m.Transport < TransportUDP || m.Transport > TransportSCTP || !m.Src.IsValid() || !m.Dst.IsValid() {
+			t.Fatalf("bad message %+v (frame %d)", m, r.frame)
+		}
+		if r.frag.sets.len() > opts.MaxFlows || r.tcp.flows.len() > opts.MaxFlows ||
+			r.sctp.runs.len() > opts.MaxFlows || r.sctp.parked.len() > opts.MaxFlows || r.sctp.dirs.len() > opts.MaxFlows {
+			t.Fatal("a table outgrew MaxFlows")
+		}
+		// One state item may exceed the budget on its own (a datagram
+		// or message being built), never more.
+		const slack = 2 * 65536
+		if r.frag.bytes > opts.MaxBuffered+slack || r.sctp.bytes > opts.MaxBuffered+slack || r.tcp.bytes > opts.MaxBuffered+slack {
+			t.Fatalf("buffers over budget: frag %d sctp %d tcp %d", r.frag.bytes, r.sctp.bytes, r.tcp.bytes)
+		}
+	}
+	// At the end of the capture every reassembly buffer is released.
+	if r.err == io.EOF && (r.frag.bytes != 0 || r.sctp.bytes != 0 || r.tcp.bytes != 0 ||
+		r.sctp.runs.len() != 0 || r.sctp.parked.len() != 0 || r.frag.sets.len() != 0) {
+		t.Fatalf("state left after EOF: frag %d/%d sctp %d/%d/%d tcp %d", r.frag.sets.len(), r.frag.bytes,
+			r.sctp.runs.len(), r.sctp.parked.len(), r.sctp.bytes, r.tcp.bytes)
+	}
+	return true
+}
+
+// compareWanted reads file with and without Options.WantDatagram (fuzzWant),
+// with bounds the fuzzer cannot reach: the messages read with it must be
+// those read without it, less only some of transports and ports fuzzWant
+// does not want.
+func compareWanted(t *testing.T, file []byte) {
+	all, wanted := Options{TCPFramer: fuzzFramer, ReassemblyTimeout: time.Second}, Options{TCPFramer: fuzzFramer, ReassemblyTimeout: time.Second, WantDatagram: fuzzWant}
+	ra, errA := NewReader(bytes.NewReader(file), all)
+	rw, errW := NewReader(bytes.NewReader(file), wanted)
+	if errA != nil || errW != nil {
+		return
+	}
+	a, w := readAll(t, ra, file), readAll(t, rw, file)
+	i := 0
+	for _, ev := range a {
+		if ev.prob != "" {
+			continue
+		}
+		for i < len(w) && w[i].prob != "" {
+			i++
+		}
+		if i < len(w) && reflect.DeepEqual(w[i], ev) {
+			i++
+			continue
+		}
+		if ev.err != "" || fuzzWant(ev.msg.Transport, ev.msg.Src, ev.msg.Dst) {
+			t.Fatalf("read with WantDatagram, %+v is missing", ev)
+		}
+	}
+	for ; i < len(w); i++ {
+		if w[i].prob == "" {
+			t.Fatalf("read with WantDatagram, %+v is extra", w[i])
+		}
+	}
 }

@@ -46,6 +46,20 @@ func diameterTCPFramer(src, dst netip.AddrPort) Framer {
 
 // lenFramer frames a toy protocol: 2-byte big-endian total length (>= 3),
 // then a byte that must be 'M'.
+// signalingDatagrams wants fragmented datagrams as the replay does: all
+// SCTP, and TCP and UDP to or from the Diameter and GTP-C ports.
+func signalingDatagrams(t Transport, src, dst netip.AddrPort) bool {
+	if t == TransportSCTP {
+		return true
+	}
+	for _, p := range []uint16{3868, 2123, 3386} {
+		if src.Port() == p || dst.Port() == p {
+			return true
+		}
+	}
+	return false
+}
+
 func lenFramer(b []byte) (int, error) {
 	if len(b) < 3 {
 		return 0, nil

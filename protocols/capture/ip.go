@@ -163,7 +163,11 @@ func (r *Reader) ipv4(b []byte) bool {
 			return false
 		}
 		k := fragKey{src: r.pkt.src, dst: r.pkt.dst, id: uint32(h.id), proto: h.proto}
-		data, _, ok := r.defragment(k, h.off, maxIPPacket-h.hlen, h.more, payload, h.proto)
+		fh := noFragHead
+		if h.off == 0 {
+			fh = fragHead{at: 0, proto: h.proto}
+		}
+		data, _, ok := r.defragment(k, h.off, maxIPPacket-h.hlen, h.more, payload, h.proto, fh)
 		if !ok {
 			return false
 		}
@@ -194,7 +198,14 @@ func (r *Reader) ipv6(b []byte) bool {
 			return false
 		}
 		k := fragKey{src: src, dst: dst, id: frag.id, v6: true}
-		data, first, ok := r.defragment(k, frag.off, maxIPPacket, frag.more, p, frag.nh)
+		fh := noFragHead
+		if frag.off == 0 && r.opts.WantDatagram != nil {
+			// The upper-layer header, if the first fragment holds it.
+			if up, rest, _, nested, reason := walkIPv6(frag.nh, p); reason == "" && !nested {
+				fh = fragHead{at: len(p) - len(rest), proto: up}
+			}
+		}
+		data, first, ok := r.defragment(k, frag.off, maxIPPacket, frag.more, p, frag.nh, fh)
 		if !ok {
 			return false
 		}

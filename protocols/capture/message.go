@@ -68,6 +68,22 @@ type Options struct {
 	// TCPFramer ignores all TCP.
 	TCPFramer func(src, dst netip.AddrPort) Framer
 
+	// WantDatagram, when set, says whether the caller wants the messages a
+	// fragmented IP datagram of transport t from src to dst may carry. It
+	// is asked once per datagram, when the fragment at offset 0 shows the
+	// ports (the only fragment that can carry the transport header). A
+	// datagram it does not want is not reassembled: its fragments are
+	// counted (Stats.IPFragIgnored) and tracked for the bounds, timeouts
+	// and reports of incomplete datagrams, but their bytes are not kept,
+	// and no message or transport-layer Problem comes of it. Fragments
+	// that overlap the first bytes of the offset-0 fragment (those up to
+	// and including the ports) with different bytes are reported as for
+	// any datagram, so a later fragment cannot turn an ignored datagram
+	// into a wanted one unseen. Fragments that arrive before the one at
+	// offset 0 are buffered as usual. Unfragmented packets are not
+	// affected. A nil WantDatagram wants everything.
+	WantDatagram func(t Transport, src, dst netip.AddrPort) bool
+
 	// MaxMessage is the largest message or reassembly accepted, in bytes
 	// (default 1 MiB). Anything bigger is reported as a Problem and dropped.
 	MaxMessage int

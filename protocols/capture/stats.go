@@ -20,6 +20,8 @@ type Stats struct {
 	IPFragments   uint64 // IPv4/IPv6 fragments received
 	IPReassembled uint64 // datagrams rebuilt from fragments
 	IPFragDropped uint64 // fragments dropped (bad, duplicate-conflicting, for a poisoned set)
+	IPFragIgnored uint64 // fragments of datagrams Options.WantDatagram does not want, not buffered
+	IPIgnored     uint64 // such datagrams complete, not reassembled
 
 	SCTPPackets         uint64
 	SCTPChunks          uint64
