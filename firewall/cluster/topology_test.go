@@ -89,3 +89,29 @@ func TestPassword(t *testing.T) {
 		t.Fatal("a wrong password was not reported as Redis unreachable")
 	}
 }
+
+// TestSentinelFailover: the master dies; the sentinel promotes its
+// replica, and the nodes, which know only the sentinel, follow it and
+// share state again.
+func TestSentinelFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a sentinel failover takes seconds")
+	}
+	master := redistest.Start(t)
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", master.Port())
+	sentinel := redistest.StartSentinel(t, master, "bwmaster")
+	a := nodeOn(t, "a", []string{sentinel.Addr()}, "bwmaster")
+	b := nodeOn(t, "b", []string{sentinel.Addr()}, "bwmaster")
+	now := time.Now()
+	a.SetLocation(1, state.Location{PLMN: uk, Partner: "uk", Time: now})
+	waitFor(t, 3*time.Second, "b to learn the first location", func() bool { _, ok := b.Location(1, now); return ok })
+	// The sentinel must know the replica before the master dies.
+	waitFor(t, 15*time.Second, "the replica to be in sync", func() bool { return replica.Info("master_link_status") == "up" })
+	master.Stop()
+	waitFor(t, 30*time.Second, "the sentinel to promote the replica", func() bool { return replica.Info("role") == "master" })
+	a.SetLocation(2, state.Location{PLMN: uk, Partner: "uk", Time: time.Now()})
+	waitFor(t, 15*time.Second, "b to learn a location written after the failover", func() bool {
+		_, ok := b.Location(2, time.Now())
+		return ok
+	})
+}

@@ -111,8 +111,8 @@ func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
 	r.port = freePort(t)
 	conf := filepath.Join(r.dir, "sentinel.conf") // sentinel rewrites it: must be writable
 	text := fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\nlogfile sentinel.log\n"+
-		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\n",
-		r.port, r.dir, masterName, master.port, masterName)
+		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n",
+		r.port, r.dir, masterName, master.port, masterName, masterName)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +160,34 @@ func StartCluster(t testing.TB, n int) []*Server {
 			t.Fatal("the Redis Cluster did not reach cluster_state:ok within 20 s")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Port is the server's port, as a string (for --replicaof).
+func (r *Server) Port() string { return fmt.Sprint(r.port) }
+
+// Info returns one field of the server's INFO, or "" when it cannot be
+// read.
+func (r *Server) Info(field string) string {
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "INFO\r\n")
+	rd := bufio.NewReader(c)
+	head, err := rd.ReadString('\n') // $<length>
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return ""
+	}
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			return ""
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return v
+		}
 	}
 }
