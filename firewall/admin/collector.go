@@ -49,6 +49,7 @@ var (
 	framing     = desc("diameter_framing_errors_total", "Connections closed because their bytes were not Diameter.", "relay")
 	oversized   = desc("diameter_oversized_total", "Messages larger than limits.max_message_bytes.", "relay")
 	writeStalls = desc("diameter_write_timeouts_total", "Connections closed because the other side stopped reading.", "relay")
+	peerResets  = desc("diameter_peer_resets_total", "Peer connections the peer reset or aborted (TCP RST, SCTP ABORT).", "relay")
 	sessions    = desc("gtp_sessions", "GTP-C sessions whose owning partner the state holds.")
 	gtpIn       = desc("gtp_datagrams_total", "GTP-C datagrams read.", "relay")
 	gtpRelayed  = desc("gtp_relayed_total", "GTP-C datagrams relayed, by direction.", "relay", "direction")
@@ -81,14 +82,15 @@ var (
 	m3uaFraming    = desc("m3ua_framing_errors_total", "Associations closed because their bytes were not M3UA (TCP).", "relay")
 	m3uaOversized  = desc("m3ua_oversized_total", "Messages larger than limits.max_message_bytes, dropped.", "relay")
 	m3uaStalls     = desc("m3ua_write_timeouts_total", "Pairs closed because a side stopped reading.", "relay")
+	m3uaResets     = desc("m3ua_peer_resets_total", "Partner associations the partner aborted or reset (SCTP ABORT, TCP RST).", "relay")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfo, policyInfo, messages, malformed, ruleHits, locations, pending,
-		accepted, refused, overLimit, readStalls, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls,
+		accepted, refused, overLimit, readStalls, pairs, upstreamUp, connects, failures, relayed, answers, blocked, framing, oversized, writeStalls, peerResets,
 		sessions, gtpIn, gtpRelayed, gtpBlocked, gtpRejected, gtpEcho, gtpUnmatch, gtpUnroute, gtpRetrans, gtpRewrite, gtpRestarts, gtpEvicted,
 		m3uaAccepted, m3uaRefused, m3uaOverLimit, m3uaReadStalls, m3uaPairs, m3uaUp, m3uaUpFail, m3uaUpLost, m3uaRelayed, m3uaBlocked, m3uaAnswers,
-		m3uaUnanswered, m3uaMgmt, m3uaDecode, m3uaHeld, m3uaEvicted, m3uaFraming, m3uaOversized, m3uaStalls} {
+		m3uaUnanswered, m3uaMgmt, m3uaDecode, m3uaHeld, m3uaEvicted, m3uaFraming, m3uaOversized, m3uaStalls, m3uaResets} {
 		ch <- d
 	}
 }
@@ -164,6 +166,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, framing, s.FramingErrors.Load(), n)
 		counter(ch, oversized, s.Oversized.Load(), n)
 		counter(ch, writeStalls, s.WriteTimeouts.Load(), n)
+		counter(ch, peerResets, s.PeerResets.Load(), n)
 	}
 	for _, r := range c.m3ua {
 		n, s := r.Name(), &r.Stats
@@ -194,5 +197,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, m3uaFraming, s.FramingErrors.Load(), n)
 		counter(ch, m3uaOversized, s.Oversized.Load(), n)
 		counter(ch, m3uaStalls, s.WriteTimeouts.Load(), n)
+		counter(ch, m3uaResets, s.PeerResets.Load(), n)
 	}
 }

@@ -201,6 +201,7 @@ type M3UAStats struct {
 	FramingErrors           atomic.Uint64 // associations closed for bytes that are not M3UA (TCP)
 	Oversized               atomic.Uint64 // messages larger than limits.max_message_bytes, dropped
 	WriteTimeouts           atomic.Uint64 // pairs closed because a side stopped reading
+	PeerResets              atomic.Uint64 // partner associations aborted or reset (SCTP ABORT, TCP RST)
 	// Relayed counts DATA messages relayed per direction (segments of a
 	// segmented message each count), Blocked the DATA messages blocked
 	// (dropped or rejected) by the sending side.

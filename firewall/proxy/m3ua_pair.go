@@ -140,6 +140,9 @@ func (p *m3uaPair) run() {
 	if partnerErr != nil {
 		err = partnerErr // not the read of the association closeBoth closed
 	}
+	if isReset(err) {
+		p.r.Stats.PeerResets.Add(1)
+	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		log.Info("partner association ended", "err", err)
 	} else {

@@ -116,6 +116,9 @@ func (p *pair) run() {
 	p.peer.conn.Close()
 	p.wg.Wait()
 	r.Stats.ActivePairs.Add(-1)
+	if isReset(err) {
+		r.Stats.PeerResets.Add(1)
+	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 		log.Info("peer connection ended", "err", err)
 	} else {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"net"
 	"log/slog"
 	"os"
 	"strings"
@@ -613,5 +614,35 @@ func TestRateLimitThrottlesStreams(t *testing.T) {
 	}
 	if lim.Dropped.Load() != 0 || h.relay.Stats.Blocked.Load() != 0 {
 		t.Errorf("dropped %d blocked %d: a stream is throttled, never dropped", lim.Dropped.Load(), h.relay.Stats.Blocked.Load())
+	}
+}
+
+// TestPeerResetCounted: a partner that resets its connection (TCP RST:
+// SO_LINGER 0, as a crashed stack or a killed process) is counted apart
+// from orderly disconnects.
+func TestPeerResetCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	orderly := h.partner("127.0.0.2")
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}}
+	c, err := d.Dial("tcp", h.relay.Addr().AddrPort().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b diameter.Builder
+	cl := &diampeer.Client{ID: mmeID}
+	if _, err := c.Write(cl.CER(&b, diameter.AppS6aS6d)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 4096)); err != nil {
+		t.Fatalf("no CEA: %v", err)
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	waitWithin(t, 5*time.Second, "the reset to be counted", func() bool { return h.relay.Stats.PeerResets.Load() == 1 })
+	orderly.Close()
+	waitWithin(t, 5*time.Second, "the orderly partner's pair to end", func() bool { return h.relay.Stats.ActivePairs.Load() == 0 })
+	if n := h.relay.Stats.PeerResets.Load(); n != 1 {
+		t.Fatalf("%d resets counted, want 1 (an orderly close is not a reset)", n)
 	}
 }

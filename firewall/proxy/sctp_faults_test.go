@@ -520,6 +520,9 @@ func testSCTPPartnerAbort(t *testing.T, burst bool) {
 	if n := h.relay.Stats.Accepted.Load(); n != 3 {
 		t.Errorf("%d associations accepted, want 3", n)
 	}
+	if n := h.relay.Stats.PeerResets.Load(); n != 1 {
+		t.Errorf("%d peer resets counted, want 1 (the ABORT)", n)
+	}
 }
 
 // rawSCTPPartner is a partner association opened with the SCTP library
@@ -744,5 +747,8 @@ func TestSCTPM3UAPartnerAbort(t *testing.T) {
 	}
 	if n := h.relay.Stats.UpstreamLost.Load(); n != 0 {
 		t.Errorf("%d upstream associations counted as lost", n)
+	}
+	if n := h.relay.Stats.PeerResets.Load(); n != 1 {
+		t.Errorf("%d partner aborts counted, want 1", n)
 	}
 }

@@ -1,6 +1,10 @@
 package proxy
 
-import "sync/atomic"
+import (
+	"errors"
+	"sync/atomic"
+	"syscall"
+)
 
 // Local answer reasons, for counters and logs.
 const (
@@ -15,6 +19,12 @@ const (
 // AnswerReasons names the local-answer reasons in counter order.
 var AnswerReasons = [numAnswerReasons]string{"rejected", "unavailable", "watchdog", "disconnect", "oversized"}
 
+// isReset reports an error of a connection the peer reset or aborted
+// (TCP RST, SCTP ABORT: the kernel says ECONNRESET, or EPIPE on a write).
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
 // RelayStats counts what a relay did. Fields are updated atomically.
 type RelayStats struct {
 	Accepted, Refused        atomic.Uint64 // connections accepted / refused (unknown source, quarantined, over a limit)
@@ -25,6 +35,7 @@ type RelayStats struct {
 	FramingErrors, Oversized atomic.Uint64
 	WriteTimeouts            atomic.Uint64 // peers disconnected for not reading
 	ReadTimeouts             atomic.Uint64 // peers disconnected for sending no whole message in read_timeout
+	PeerResets               atomic.Uint64 // peer connections reset or aborted (TCP RST, SCTP ABORT)
 	ToUpstream, ToPeer       atomic.Uint64 // messages relayed in each direction
 	LocalAnswers             [numAnswerReasons]atomic.Uint64
 	Blocked                  atomic.Uint64 // messages rejected or dropped by the engine
