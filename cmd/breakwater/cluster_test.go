@@ -202,3 +202,22 @@ func TestClusterPasswordFile(t *testing.T) {
 		t.Fatalf("start with a missing password file: %v", err)
 	}
 }
+
+// TestClusterTLS: state.redis.tls.ca_file makes the node speak TLS to
+// Redis; a CA file that holds no certificate stops the start.
+func TestClusterTLS(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	redis := redistest.StartTLS(t, f)
+	hss := homeHSS(t)
+	section := clusterSection(redis.Addr(), "node-t") + "    tls:\n      ca_file: " + f.CA + "\n"
+	rn, _, _ := startServeLogged(t, writeFaultConfig(t, diameterSection(hss.Addr().String())+section), nil)
+	waitFor(t, 5*time.Second, "the node to reach Redis over TLS", rn.state.node.Up)
+
+	bad := t.TempDir() + "/empty.pem"
+	os.WriteFile(bad, []byte("not a certificate\n"), 0o600)
+	cfg := writeFaultConfig(t, diameterSection(hss.Addr().String())+clusterSection(redis.Addr(), "node-u")+"    tls:\n      ca_file: "+bad+"\n")
+	err := serve(t.Context(), cfg, slog.New(slog.DiscardHandler), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "state.redis.tls") || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Fatalf("start with a CA file without certificates: %v", err)
+	}
+}

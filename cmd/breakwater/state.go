@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,6 +69,13 @@ func openState(cfg *config.Config, log *slog.Logger) (*nodeState, error) {
 				return nil, fmt.Errorf("%s:%d: state.redis.password_file: %w", cfg.Path, cfg.State.Backend.Line, err)
 			}
 			o.Password = pw
+		}
+		if ca, cert, key := cfg.RedisTLSPaths(); ca != "" {
+			tc, err := redisTLS(ca, cert, key, r.TLS.ServerName)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: state.redis.tls: %w", cfg.Path, cfg.State.Backend.Line, err)
+			}
+			o.TLS = tc
 		}
 		node, err := cluster.New(o, s.mem)
 		if err != nil {
@@ -164,4 +173,27 @@ func (s *nodeState) status() any {
 		st.Backend, st.Node, st.RedisUp, st.Peers = config.StateRedis, n.Name(), &up, n.Peers()
 	}
 	return st
+}
+
+// redisTLS builds the client side of TLS to Redis: its certificate must
+// chain to the CAs in caFile; certFile and keyFile, when given, are this
+// node's certificate.
+func redisTLS(caFile, certFile, keyFile, serverName string) (*tls.Config, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	c := &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,8 @@ type Options struct {
 	Prefix string
 	// Name identifies this node to the others; default the host name.
 	Name string
+	// TLS, when set, is used for every connection to Redis.
+	TLS *tls.Config
 	// Timeout bounds each Redis command.
 	Timeout time.Duration
 	// Queue bounds the changes waiting to be written.
@@ -166,6 +169,7 @@ func New(o Options, local *state.Memory) (*Node, error) {
 		MasterName:   o.SentinelMaster,
 		Username:     o.Username,
 		Password:     o.Password,
+		TLSConfig:    o.TLS,
 		DB:           o.DB,
 		DialTimeout:  o.Timeout,
 		ReadTimeout:  o.Timeout,

@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -114,4 +117,38 @@ func TestSentinelFailover(t *testing.T) {
 		_, ok := b.Location(2, time.Now())
 		return ok
 	})
+}
+
+// TestTLS: a Redis that speaks only TLS is reached with its CA (the
+// server name defaults to the address's host), not without TLS, and not
+// with another CA.
+func TestTLS(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	r := redistest.StartTLS(t, f)
+	pool := x509.NewCertPool()
+	ca, _ := os.ReadFile(f.CA)
+	pool.AppendCertsFromPEM(ca)
+	start := func(name string, tc *tls.Config) *Node {
+		n, err := New(Options{Addrs: []string{r.Addr()}, TLS: tc, Prefix: "bwtest:", Name: name, Timeout: time.Second,
+			LocationTTL: time.Hour, SessionTTL: time.Hour, Log: slog.New(slog.DiscardHandler)}, memory())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Start()
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	a := start("a", &tls.Config{RootCAs: pool})
+	b := start("b", &tls.Config{RootCAs: pool})
+	waitFor(t, 5*time.Second, "the nodes to reach Redis over TLS", func() bool { return a.Up() && b.Up() })
+	now := time.Now()
+	a.SetLocation(9, state.Location{PLMN: uk, Partner: "uk", Time: now})
+	waitFor(t, 3*time.Second, "b to learn a location over TLS", func() bool { _, ok := b.Location(9, now); return ok })
+
+	plain := start("plain", nil)
+	other := start("other-ca", &tls.Config{RootCAs: x509.NewCertPool()})
+	time.Sleep(time.Second)
+	if plain.Up() || other.Up() {
+		t.Fatalf("reached a TLS-only Redis without TLS (%v) or with a CA that did not sign it (%v)", plain.Up(), other.Up())
+	}
 }

@@ -267,6 +267,21 @@ type Redis struct {
 	// Queue bounds the state changes waiting to be written; when Redis
 	// is slow or down, the oldest are dropped (and counted).
 	Queue int `yaml:"queue" min:"64" max:"16777216"`
+	// TLS protects the connections to Redis (state crosses sites).
+	TLS RedisTLS `yaml:"tls"`
+}
+
+// RedisTLS is state.redis.tls: TLS is used when CAFile is set.
+type RedisTLS struct {
+	// CAFile holds the PEM certificates Redis's certificate must chain to.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile, both or neither: this node's client
+	// certificate, for a Redis with tls-auth-clients yes.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName is the name Redis's certificate must carry (default:
+	// the host of each address).
+	ServerName string `yaml:"server_name"`
 }
 
 // Velocity tunes the Cat 3 location-plausibility ("impossible travel") check.
@@ -521,6 +536,12 @@ func (c *Config) SnapshotPath() string { return c.resolve(c.State.SnapshotFile) 
 
 // RedisPasswordPath returns the resolved Redis password file, or "".
 func (c *Config) RedisPasswordPath() string { return c.resolve(c.State.Redis.PasswordFile) }
+
+// RedisTLSPaths returns the resolved state.redis.tls files ("" when unset).
+func (c *Config) RedisTLSPaths() (ca, cert, key string) {
+	t := c.State.Redis.TLS
+	return c.resolve(t.CAFile), c.resolve(t.CertFile), c.resolve(t.KeyFile)
+}
 
 // AdminTokenPath returns the resolved admin token file, or "".
 func (c *Config) AdminTokenPath() string { return c.resolve(c.Admin.TokenFile) }

@@ -388,6 +388,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`14:12: state.backend: "etcd": use memory (this node alone) or redis (state shared between nodes)`}},
 		{"redis without addresses", base + "state:\n  backend: redis\n",
 			[]string{`14:12: state.backend is redis but state.redis.addrs is empty`}},
+		{"redis client certificate without key", base + "state:\n  backend: redis\n  redis:\n    addrs: [\"127.0.0.1:6379\"]\n    tls:\n      ca_file: ca.pem\n      cert_file: c.pem\n",
+			[]string{`14:12: state.redis.tls: give ca_file to use TLS, and cert_file with key_file (both or neither)`}},
 		{"redis address without port", base + "state:\n  backend: redis\n  redis:\n    addrs: [redis.local]\n",
 			[]string{`16:13: state.redis.addrs[0]: "redis.local": address redis.local: missing port in address`}},
 		{"bad xdp mode", base + "xdp:\n  interfaces: [eth1]\n  mode: driver\n",

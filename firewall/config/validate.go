@@ -94,6 +94,9 @@ func (c *Config) validate() strictyaml.Errors {
 		if len(st.Redis.Addrs) == 0 {
 			fail(st.Backend.Pos, "state.backend is redis but state.redis.addrs is empty: list the Redis server (host:port), the Cluster nodes, or the sentinels")
 		}
+		if t := st.Redis.TLS; (t.CertFile == "") != (t.KeyFile == "") || (t.CAFile == "" && t.CertFile != "") {
+			fail(st.Backend.Pos, "state.redis.tls: give ca_file to use TLS, and cert_file with key_file (both or neither)")
+		}
 		if st.Redis.SentinelMaster == "" && len(st.Redis.Addrs) > 1 && st.Redis.DB != 0 {
 			fail(st.Backend.Pos, "state.redis.db is %d but several addrs make a Redis Cluster, which has only database 0", st.Redis.DB)
 		}

@@ -5,7 +5,15 @@ package redistest
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +25,7 @@ import (
 
 // Server is one redis-server process.
 type Server struct {
+	tls  *tls.Config // the readiness check's client side, for a TLS server
 	t    testing.TB
 	port int
 	dir  string
@@ -67,6 +76,14 @@ func (r *Server) start() {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+		if err == nil && r.tls != nil {
+			tc := tls.Client(c, r.tls)
+			tc.SetDeadline(time.Now().Add(time.Second))
+			if err = tc.Handshake(); err != nil {
+				c.Close()
+			}
+			c = tc
+		}
 		if err == nil {
 			fmt.Fprintf(c, "PING\r\n")
 			line, _ := bufio.NewReader(c).ReadString('\n')
@@ -94,6 +111,69 @@ func (r *Server) Restart() {
 	r.Stop()
 	os.RemoveAll(filepath.Join(r.dir, "dump.rdb"))
 	r.start()
+}
+
+// TLSFiles are a test PKI: a CA, and a server certificate for
+// 127.0.0.1 signed by it (PEM files in a temporary directory).
+type TLSFiles struct{ CA, Cert, Key string }
+
+// NewTLSFiles writes a fresh CA and server certificate for 127.0.0.1.
+func NewTLSFiles(t testing.TB) TLSFiles {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "breakwater test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "redis"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"redis.test"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	f := TLSFiles{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
+	write := func(path, typ string, b []byte) {
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(f.CA, "CERTIFICATE", caDER)
+	write(f.Cert, "CERTIFICATE", der)
+	write(f.Key, "EC PRIVATE KEY", keyDER)
+	return f
+}
+
+// StartTLS starts a redis-server that speaks only TLS (with f's server
+// certificate; clients need not present one).
+func StartTLS(t testing.TB, f TLSFiles) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server missing in CI: install the redis-server package (make deps)")
+		}
+		t.Skip("redis-server not installed (apt-get install redis-server, or make deps)")
+	}
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(f.CA)
+	pool.AppendCertsFromPEM(caPEM)
+	r := &Server{t: t, dir: t.TempDir(), tls: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
+	r.port = freePort(t)
+	r.args = []string{bin, "--port", "0", "--tls-port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log",
+		"--tls-cert-file", f.Cert, "--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-auth-clients", "no"}
+	r.start()
+	t.Cleanup(r.Stop)
+	return r
 }
 
 // StartSentinel starts a redis-sentinel watching master under the name
