@@ -50,8 +50,8 @@ func Start(t testing.TB, extra ...string) *Server {
 	r.args = append([]string{"--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log"}, extra...)
 	r.args = append([]string{bin}, r.args...)
+	t.Cleanup(r.Stop) // also when start fails: the process is killed
 	r.start()
-	t.Cleanup(r.Stop)
 	return r
 }
 
@@ -171,8 +171,8 @@ func StartTLS(t testing.TB, f TLSFiles) *Server {
 	r.args = []string{bin, "--port", "0", "--tls-port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log",
 		"--tls-cert-file", f.Cert, "--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-auth-clients", "no"}
+	t.Cleanup(r.Stop) // also when start fails: the process is killed
 	r.start()
-	t.Cleanup(r.Stop)
 	return r
 }
 
@@ -197,8 +197,8 @@ func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
 		t.Fatal(err)
 	}
 	r.args = []string{bin, conf}
+	t.Cleanup(r.Stop) // also when start fails: the process is killed
 	r.start()
-	t.Cleanup(r.Stop)
 	return r
 }
 
