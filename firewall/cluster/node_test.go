@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"encoding/binary"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -258,14 +259,14 @@ func FuzzApply(f *testing.F) {
 		return state.AppendLocation(b, 1, state.Location{PLMN: uk, Partner: "uk", Time: time.Unix(1e9, 0)})
 	})
 	wb.record(recSession, func(b []byte) []byte { return state.AppendSession(b, 2, state.Session{Partner: "uk"}) })
-	wb.record(recSessionDelete, func(b []byte) []byte { return appendUint64(b, 2) })
+	wb.record(recSessionDelete, func(b []byte) []byte { return binary.BigEndian.AppendUint64(b, 2) })
 	wb.record(recQuarantine, func(b []byte) []byte {
 		return appendEntry(b, quarantine.Entry{Partner: "uk", Since: time.Unix(1e9, 0)})
 	})
 	wb.record(recLift, func(b []byte) []byte {
 		return appendEntry(b, quarantine.Entry{Partner: "uk", Since: time.Unix(1e9, 0)})
 	})
-	wb.record(recHello, func(b []byte) []byte { return appendString(b, "v1") })
+	wb.record(recHello, func(b []byte) []byte { return state.AppendShortString(b, "v1") })
 	wb.record(recRateCharge, func(b []byte) []byte {
 		return append(appendAddr(b, netip.MustParseAddr("192.0.2.1")), 0, 0, 0, 5)
 	})

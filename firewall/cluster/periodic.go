@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
+
+	"breakwater/firewall/state"
 )
 
 // periodic sends the rate-limit charges every rateEvery and the hello
@@ -41,7 +43,7 @@ func (n *Node) periodic(ctx context.Context) {
 			if now.Sub(lastHello) >= helloEvery {
 				lastHello = now
 				v := *n.version.Load()
-				wb.record(recHello, func(b []byte) []byte { return appendString(b, v) })
+				wb.record(recHello, func(b []byte) []byte { return state.AppendShortString(b, v) })
 				records++
 				n.prunePeers(now)
 			}

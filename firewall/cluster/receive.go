@@ -96,7 +96,7 @@ func (n *Node) applyRecord(from string, kind byte, body []byte, now time.Time) e
 			n.log.Warn("cluster: quarantine change from another node", "from", from, "partner", e.Partner, "err", err.Error())
 		}
 	case recHello:
-		v, rest, err := readString(body)
+		v, rest, err := state.ReadShortString(body)
 		if err != nil || len(rest) != 0 {
 			return fmt.Errorf("hello from %s: %v", from, errOr(err, "trailing bytes"))
 		}

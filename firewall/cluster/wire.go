@@ -45,7 +45,7 @@ type batch struct {
 
 func (w *batch) reset(node string) {
 	w.b = append(w.b[:0], 'B', 'W', wireVersion)
-	w.b = appendString(w.b, node)
+	w.b = state.AppendShortString(w.b, node)
 }
 
 func (w *batch) full() bool { return len(w.b) > maxBatch-1024 }
@@ -56,21 +56,6 @@ func (w *batch) record(kind byte, body func([]byte) []byte) {
 	w.b = append(w.b, kind, 0, 0)
 	w.b = body(w.b)
 	binary.BigEndian.PutUint16(w.b[start+1:], uint16(len(w.b)-start-3))
-}
-
-func appendString(b []byte, s string) []byte {
-	if len(s) > 255 {
-		s = s[:255]
-	}
-	b = append(b, byte(len(s)))
-	return append(b, s...)
-}
-
-func readString(b []byte) (string, []byte, error) {
-	if len(b) < 1 || len(b) < 1+int(b[0]) {
-		return "", nil, fmt.Errorf("string: %w", state.ErrShort)
-	}
-	return string(b[1 : 1+b[0]]), b[1+b[0]:], nil
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -92,14 +77,14 @@ func readTime(b []byte) (time.Time, []byte, error) {
 }
 
 func appendEntry(b []byte, e quarantine.Entry) []byte {
-	b = appendString(b, e.Partner)
+	b = state.AppendShortString(b, e.Partner)
 	b = appendTime(b, e.Since)
 	b = appendTime(b, e.Until)
-	return appendString(b, e.Reason)
+	return state.AppendShortString(b, e.Reason)
 }
 
 func readEntry(b []byte) (e quarantine.Entry, err error) {
-	if e.Partner, b, err = readString(b); err != nil {
+	if e.Partner, b, err = state.ReadShortString(b); err != nil {
 		return e, err
 	}
 	if e.Since, b, err = readTime(b); err != nil {
@@ -108,7 +93,7 @@ func readEntry(b []byte) (e quarantine.Entry, err error) {
 	if e.Until, b, err = readTime(b); err != nil {
 		return e, err
 	}
-	if e.Reason, b, err = readString(b); err != nil {
+	if e.Reason, b, err = state.ReadShortString(b); err != nil {
 		return e, err
 	}
 	if len(b) != 0 {
@@ -127,7 +112,7 @@ func decodeBatch(msg []byte, fn func(node string, kind byte, body []byte) error)
 	if msg[2] != wireVersion {
 		return fmt.Errorf("cluster message version %d, this node speaks %d: upgrade every node to the same Breakwater", msg[2], wireVersion)
 	}
-	node, b, err := readString(msg[3:])
+	node, b, err := state.ReadShortString(msg[3:])
 	if err != nil {
 		return err
 	}

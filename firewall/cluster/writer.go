@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"time"
 
 	"breakwater/firewall/state"
@@ -108,7 +109,7 @@ func (n *Node) write(ctx context.Context, changes []change, wb *batch) error {
 			wb.record(recSession, func(b []byte) []byte { return state.AppendSession(b, c.key, c.ses) })
 		case chSessionDelete:
 			pipe.Del(ctx, n.sesKey(c.key))
-			wb.record(recSessionDelete, func(b []byte) []byte { return appendUint64(b, c.key) })
+			wb.record(recSessionDelete, func(b []byte) []byte { return binary.BigEndian.AppendUint64(b, c.key) })
 		case chQuarantine:
 			pipe.HSet(ctx, n.qkey, c.entry.Partner, appendEntry(nil, c.entry))
 			wb.record(recQuarantine, func(b []byte) []byte { return appendEntry(b, c.entry) })
@@ -132,8 +133,4 @@ func (n *Node) write(ctx context.Context, changes []change, wb *batch) error {
 	}
 	n.Stats.Written.Add(uint64(len(changes)))
 	return nil
-}
-
-func appendUint64(b []byte, v uint64) []byte {
-	return append(b, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }

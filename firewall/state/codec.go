@@ -14,7 +14,8 @@ import (
 //
 //	location: IMSI u64 | MCC u16 | MNC u16 | MNC length u8 | time i64 (unix ns) | partner
 //	session:  key u64 | IMSI u64 | created i64 (unix ns) | partner
-//	partner:  length u8 | bytes (at most MaxPartnerLen)
+//	partner:  a short string
+//	short string: length u8 | bytes (at most MaxPartnerLen)
 //
 // All integers are big-endian. Decoders check every length before use.
 
@@ -37,7 +38,7 @@ func AppendLocation(b []byte, imsi uint64, l Location) []byte {
 	b = binary.BigEndian.AppendUint16(b, l.PLMN.MNC)
 	b = append(b, l.PLMN.MNCLen)
 	b = binary.BigEndian.AppendUint64(b, uint64(l.Time.UnixNano()))
-	return appendPartner(b, l.Partner)
+	return AppendShortString(b, l.Partner)
 }
 
 // DecodeLocation reads one location from the front of b and returns the
@@ -49,7 +50,7 @@ func DecodeLocation(b []byte) (imsi uint64, l Location, rest []byte, err error) 
 	imsi = binary.BigEndian.Uint64(b)
 	l.PLMN = view.PLMN{MCC: binary.BigEndian.Uint16(b[8:]), MNC: binary.BigEndian.Uint16(b[10:]), MNCLen: b[12]}
 	l.Time = time.Unix(0, int64(binary.BigEndian.Uint64(b[13:])))
-	l.Partner, rest, err = readPartner(b[locationFixed:])
+	l.Partner, rest, err = ReadShortString(b[locationFixed:])
 	return imsi, l, rest, err
 }
 
@@ -58,7 +59,7 @@ func AppendSession(b []byte, key uint64, s Session) []byte {
 	b = binary.BigEndian.AppendUint64(b, key)
 	b = binary.BigEndian.AppendUint64(b, s.IMSI)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Created.UnixNano()))
-	return appendPartner(b, s.Partner)
+	return AppendShortString(b, s.Partner)
 }
 
 // DecodeSession reads one session from the front of b and returns the rest.
@@ -69,21 +70,25 @@ func DecodeSession(b []byte) (key uint64, s Session, rest []byte, err error) {
 	key = binary.BigEndian.Uint64(b)
 	s.IMSI = binary.BigEndian.Uint64(b[8:])
 	s.Created = time.Unix(0, int64(binary.BigEndian.Uint64(b[16:])))
-	s.Partner, rest, err = readPartner(b[sessionFixed:])
+	s.Partner, rest, err = ReadShortString(b[sessionFixed:])
 	return key, s, rest, err
 }
 
-func appendPartner(b []byte, p string) []byte {
-	if len(p) > MaxPartnerLen {
-		p = p[:MaxPartnerLen]
+// AppendShortString appends s in the binary form's string encoding (a
+// length byte, then the bytes), cut to MaxPartnerLen bytes.
+func AppendShortString(b []byte, s string) []byte {
+	if len(s) > MaxPartnerLen {
+		s = s[:MaxPartnerLen]
 	}
-	b = append(b, byte(len(p)))
-	return append(b, p...)
+	b = append(b, byte(len(s)))
+	return append(b, s...)
 }
 
-func readPartner(b []byte) (string, []byte, error) {
+// ReadShortString reads a string AppendShortString wrote from the front
+// of b and returns the rest; the string is a copy.
+func ReadShortString(b []byte) (string, []byte, error) {
 	if len(b) < 1 || len(b) < 1+int(b[0]) {
-		return "", nil, fmt.Errorf("partner name: %w", ErrShort)
+		return "", nil, fmt.Errorf("string: %w", ErrShort)
 	}
 	n := int(b[0])
 	return string(b[1 : 1+n]), b[1+n:], nil

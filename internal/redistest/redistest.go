@@ -33,23 +33,39 @@ type Server struct {
 	args []string
 }
 
-// Start starts a redis-server for the test, or skips when the
-// binary is missing (outside CI: `make deps` installs it); CI has it and
-// fails instead of skipping.
+// Start starts a redis-server for the test (extra: further flags), or
+// skips as lookBin says.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return startServer(t, nil, func(port int) []string { return append([]string{"--port", fmt.Sprint(port)}, extra...) })
+}
+
+// lookBin finds a Redis program of Debian package pkg, or skips the test
+// when it is missing (outside CI: `make deps` installs it); CI has it and
+// fails instead of skipping.
+func lookBin(t testing.TB, name, pkg string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server missing in CI: install the redis-server package (make deps)")
+			t.Fatalf("%s missing in CI: install the %s package (make deps)", name, pkg)
 		}
-		t.Skip("redis-server not installed (apt-get install redis-server, or make deps)")
+		t.Skipf("%s not installed (apt-get install %s, or make deps)", name, pkg)
 	}
-	r := &Server{t: t, dir: t.TempDir()}
+	return bin
+}
+
+// startServer runs redis-server on a free loopback port without
+// persistence; listen gives the flags that open the port (plain or TLS)
+// and any others. tlsc is the readiness check's TLS client side (nil:
+// plain).
+func startServer(t testing.TB, tlsc *tls.Config, listen func(port int) []string) *Server {
+	t.Helper()
+	bin := lookBin(t, "redis-server", "redis-server")
+	r := &Server{t: t, dir: t.TempDir(), tls: tlsc}
 	r.port = freePort(t)
-	r.args = append([]string{"--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log"}, extra...)
-	r.args = append([]string{bin}, r.args...)
+	r.args = append([]string{bin, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log"}, listen(r.port)...)
 	t.Cleanup(r.Stop) // also when start fails: the process is killed
 	r.start()
 	return r
@@ -156,37 +172,20 @@ func NewTLSFiles(t testing.TB) TLSFiles {
 // certificate; clients need not present one).
 func StartTLS(t testing.TB, f TLSFiles) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server missing in CI: install the redis-server package (make deps)")
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server, or make deps)")
-	}
 	pool := x509.NewCertPool()
 	caPEM, _ := os.ReadFile(f.CA)
 	pool.AppendCertsFromPEM(caPEM)
-	r := &Server{t: t, dir: t.TempDir(), tls: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
-	r.port = freePort(t)
-	r.args = []string{bin, "--port", "0", "--tls-port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", r.dir, "--protected-mode", "no", "--loglevel", "warning", "--logfile", "redis.log",
-		"--tls-cert-file", f.Cert, "--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-auth-clients", "no"}
-	t.Cleanup(r.Stop) // also when start fails: the process is killed
-	r.start()
-	return r
+	return startServer(t, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}, func(port int) []string {
+		return []string{"--port", "0", "--tls-port", fmt.Sprint(port),
+			"--tls-cert-file", f.Cert, "--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-auth-clients", "no"}
+	})
 }
 
 // StartSentinel starts a redis-sentinel watching master under the name
 // masterName (quorum 1).
 func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-sentinel")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-sentinel missing in CI: install the redis-sentinel package (make deps)")
-		}
-		t.Skip("redis-sentinel not installed (apt-get install redis-sentinel, or make deps)")
-	}
+	bin := lookBin(t, "redis-sentinel", "redis-sentinel")
 	r := &Server{t: t, dir: t.TempDir()}
 	r.port = freePort(t)
 	conf := filepath.Join(r.dir, "sentinel.conf") // sentinel rewrites it: must be writable
@@ -207,13 +206,7 @@ func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
 // waits until the cluster serves every slot.
 func StartCluster(t testing.TB, n int) []*Server {
 	t.Helper()
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-cli missing in CI: install the redis-tools package (make deps)")
-		}
-		t.Skip("redis-cli not installed (apt-get install redis-tools, or make deps)")
-	}
+	cli := lookBin(t, "redis-cli", "redis-tools")
 	nodes := make([]*Server, n)
 	create := []string{"--cluster", "create"}
 	for i := range nodes {
