@@ -127,3 +127,20 @@ func checkHarness(t *testing.T, tr, setups string, minSetups int, duration, warm
 		t.Fatalf("results.png: %v", err)
 	}
 }
+
+func TestMedianDiff(t *testing.T) {
+	for _, c := range []struct {
+		a, b []float64
+		want float64
+	}{
+		{nil, nil, 0},
+		{[]float64{5}, []float64{2}, 3},
+		{[]float64{10, 1, 7}, []float64{0, 0, 0}, 7},
+		{[]float64{4, 9, 1, 100}, []float64{1, 1, 1, 1}, 5.5}, // differences 3, 8, 0, 99
+		{[]float64{1, 2, 3}, []float64{1}, 0},                 // rounds of b missing: only the first pairs
+	} {
+		if got := medianDiff(c.a, c.b); got != c.want {
+			t.Errorf("medianDiff(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

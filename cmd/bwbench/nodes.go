@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/metrics"
+	"runtime/pprof"
 	"syscall"
 
 	"breakwater/firewall/transport"
@@ -43,7 +44,19 @@ func relayMain(args []string) error {
 	listen := fs.String("listen", "tcp://127.0.0.1:3870", "transport URL to listen on")
 	upstream := fs.String("upstream", "tcp://127.0.0.1:3869", "transport URL to relay to")
 	stats := fs.String("stats", "", "serve /alloc on this host:port")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the relay stops")
 	fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	la, err := transport.ParseAddress(*listen)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,12 +90,17 @@ type point struct {
 	Allocs    float64 `json:"allocs_per_msg"`      // and objects allocated per answer
 	Blocked   float64 `json:"blocked_share"`       // answers with a Result-Code other than 2001
 	Answered  uint64  `json:"answered"`
+	// RoundP99 is each round's own p99. Rounds run the set-ups back to
+	// back, so the difference of two set-ups' p99 within a round is less
+	// exposed to the machine's slow drifts than the pooled figures are.
+	RoundP99  []float64 `json:"round_p99_us"`
 	hist      loadgen.Histogram
 	cpuSum    time.Duration
 	allocSum  allocCount
 	allocKnow bool
 	elapsed   time.Duration
 	other     uint64
+	marked    uint64 // answers between the marks
 }
 
 type report struct {
@@ -123,6 +129,7 @@ func runMain(args []string) error {
 	only := fs.String("setups", "direct,relay,breakwater,freediameter", "setups to run")
 	tr := fs.String("transport", "tcp", "tcp (loopback) or sctp (kernel SCTP: in the VM harness, make test-sctp)")
 	probes := fs.Float64("probes", 0.1, "share of the load that is location probes Breakwater blocks and answers itself (0 to 0.5)")
+	profile := fs.String("profile", "", "`DIR` for CPU profiles of the relay and Breakwater over the whole invocation (relay.pprof, breakwater.pprof: go tool pprof)")
 	pin := fs.String("pin", "", "`OWN/MIDDLE` CPU lists (taskset -c syntax): the load generator and responder run on OWN, the node in the middle (relay, Breakwater, freeDiameter) on MIDDLE, e.g. 0/1")
 	fs.Parse(args)
 	if *probes < 0 || *probes > 0.5 {
@@ -158,6 +165,14 @@ func runMain(args []string) error {
 		*bw = abs // the nodes run in a temporary directory
 	}
 
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return err
+		}
+		if abs, err := filepath.Abs(*profile); err == nil {
+			*profile = abs
+		}
+	}
 	var fracs []float64
 	for _, f := range strings.Split(*loads, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -206,7 +221,11 @@ func runMain(args []string) error {
 	}
 	if want["relay"] {
 		port, stats := freePort(), freePort()
-		p, err := start(work, "relay", self, "relay", "-listen", url(port), "-upstream", url(hssPort), "-stats", hostPort(stats))
+		args := []string{"relay", "-listen", url(port), "-upstream", url(hssPort), "-stats", hostPort(stats)}
+		if *profile != "" {
+			args = append(args, "-cpuprofile", filepath.Join(*profile, "relay.pprof"))
+		}
+		p, err := start(work, "relay", self, args...)
 		if err != nil {
 			return err
 		}
@@ -219,7 +238,11 @@ func runMain(args []string) error {
 		if err := os.WriteFile(cfg, []byte(breakwaterConfig(port, hssPort, admin)), 0o644); err != nil {
 			return err
 		}
-		p, err := start(work, "breakwater", *bw, "run", "-c", cfg)
+		args := []string{"run", "-c", cfg}
+		if *profile != "" {
+			args = append(args, "-cpuprofile", filepath.Join(*profile, "breakwater.pprof"))
+		}
+		p, err := start(work, "breakwater", *bw, args...)
 		if err != nil {
 			return fmt.Errorf("%w (build it with make build, or pass -breakwater)", err)
 		}
@@ -349,6 +372,7 @@ func runMain(args []string) error {
 		for i, f := range fracs {
 			if f == 0.5 {
 				rep.Ratios["breakwater_p99_over_relay_us_at_50pct"] = bs[i].P99 - rs[i].P99
+				rep.Ratios["breakwater_p99_over_relay_us_at_50pct_median_of_rounds"] = medianDiff(bs[i].RoundP99, rs[i].RoundP99)
 			}
 		}
 	}
@@ -373,13 +397,31 @@ func runMain(args []string) error {
 
 func (p *point) add(s sample) {
 	p.hist.Merge(&s.res.Latency)
+	p.RoundP99 = append(p.RoundP99, us(s.res.Latency.Quantile(0.99)))
 	p.Answered += s.res.Answered
+	p.marked += s.res.Marked
 	p.elapsed += s.res.Elapsed
 	p.cpuSum += s.cpu
 	p.allocSum.bytes += s.alloc.bytes
 	p.allocSum.objects += s.alloc.objects
 	p.allocKnow = p.allocKnow && s.hasAlloc
 	p.other += s.res.Answered - s.res.ByResult[diameter.ResultSuccess]
+}
+
+// medianDiff is the median over rounds of a[r]-b[r].
+func medianDiff(a, b []float64) float64 {
+	var d []float64
+	for r := range min(len(a), len(b)) {
+		d = append(d, a[r]-b[r])
+	}
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -392,10 +434,14 @@ func (p *point) finish(direct *point) {
 	if direct != nil {
 		p.AddedP50, p.AddedP99, p.AddedP999 = p.P50-direct.P50, p.P99-direct.P99, p.P999-direct.P999
 	}
+	if p.marked > 0 {
+		// CPU time and allocations were read at the marks, a little
+		// wider than the latency measurement.
+		p.CPU = us(p.cpuSum) / float64(p.marked)
+		p.Alloc = float64(p.allocSum.bytes) / float64(p.marked)
+		p.Allocs = float64(p.allocSum.objects) / float64(p.marked)
+	}
 	if p.Answered > 0 {
-		p.CPU = us(p.cpuSum) / float64(p.Answered)
-		p.Alloc = float64(p.allocSum.bytes) / float64(p.Answered)
-		p.Allocs = float64(p.allocSum.objects) / float64(p.Answered)
 		p.Blocked = float64(p.other) / float64(p.Answered)
 	}
 	if !p.allocKnow {

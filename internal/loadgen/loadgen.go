@@ -52,10 +52,14 @@ type Options struct {
 	Warmup   time.Duration // run, then discard, before measuring
 	Duration time.Duration
 	Mix      []Request
-	// Mark, if set, is called when the measured interval begins (true)
-	// and ends (false): where a harness reads the target's CPU time and
-	// allocation counters, so that connection set-up and warm-up are not
-	// charged to the measured messages.
+	// Mark, if set, is called near the end of the warm-up (true) and when
+	// the measured interval ends (false): where a harness reads the
+	// target's CPU time and allocation counters, so that connection
+	// set-up is not charged to the messages (Result.Marked counts the
+	// answers in between). The first call comes a little before latency
+	// is measured because reading a node's counters (a /metrics scrape)
+	// takes the node's CPU for a moment: the requests it holds up must
+	// not be charged to the node's latency.
 	Mark func(begin bool)
 }
 
@@ -66,7 +70,10 @@ type Result struct {
 	Answered uint64  `json:"answered"`
 	// Total counts every answer of the run, warm-up included: what a
 	// node's CPU time or allocations over the whole run are divided by.
-	Total   uint64        `json:"total_answered"`
+	Total uint64 `json:"total_answered"`
+	// Marked counts the answers between the two Mark calls: what the
+	// node's CPU time and allocations read there are divided by.
+	Marked  uint64        `json:"marked_answered"`
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// ByResult counts answers by Result-Code (2001 allowed and answered
 	// by home, 5012 rejected by the firewall, ...).
@@ -100,6 +107,10 @@ func ConnIdentity(id diampeer.Identity, run, i int) diampeer.Identity {
 // diameterPPID is the SCTP payload protocol identifier of Diameter.
 const diameterPPID = 46
 
+// markLead is how long before the measured interval Options.Mark is
+// first called, at most (half the warm-up if that is shorter).
+const markLead = 200 * time.Millisecond
+
 // scheduleLen is the length of each connection's request cycle: weights
 // are shares of it.
 const scheduleLen = 100
@@ -114,11 +125,13 @@ type conn struct {
 	free     chan struct{}
 	done     chan struct{} // closed at the end: a sender waiting for a slot gives up
 	measure  atomic.Bool   // samples count (after the warm-up)
+	marking  atomic.Bool   // answers count toward Marked
 	hist     Histogram
 	byResult map[uint32]uint64
 	sent     atomic.Uint64
 	answered uint64
 	total    uint64
+	marked   uint64
 	err      error
 }
 
@@ -189,11 +202,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		go func() { defer wg.Done(); c.send(ctx, first, interval, stop) }()
 		go func() { defer wg.Done(); c.receive() }()
 	}
-	// The warm-up's samples are discarded: measurement starts here.
-	time.Sleep(time.Until(measureFrom))
+	// The counters are read first, then the node has the rest of the
+	// warm-up to catch up with the requests the reading held up.
+	time.Sleep(time.Until(measureFrom.Add(-min(o.Warmup/2, markLead))))
 	if o.Mark != nil {
 		o.Mark(true)
 	}
+	for _, c := range cs {
+		c.marking.Store(true)
+	}
+	// The warm-up's samples are discarded: measurement starts here.
+	time.Sleep(time.Until(measureFrom))
 	for _, c := range cs {
 		c.measure.Store(true)
 	}
@@ -205,6 +224,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	elapsed := time.Since(measureFrom)
 	for _, c := range cs {
 		c.measure.Store(false)
+		c.marking.Store(false)
 	}
 	if o.Mark != nil {
 		o.Mark(false)
@@ -224,6 +244,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Sent += c.sent.Load() - sentAt[i]
 		res.Answered += c.answered
 		res.Total += c.total
+		res.Marked += c.marked
 		res.Latency.Merge(&c.hist)
 		for k, v := range c.byResult {
 			res.ByResult[k] += v
@@ -265,11 +286,11 @@ func schedule(mix []Request, cl *diampeer.Client, b *diameter.Builder, seed uint
 // request's number; its slot in due is that number modulo the window.
 func (c *conn) send(ctx context.Context, next time.Time, interval time.Duration, stop time.Time) {
 	window := uint32(len(c.due))
+	pace := newPacer()
+	defer pace.close()
 	for seq := uint32(0); ; seq++ {
 		if interval > 0 {
-			if d := time.Until(next); d > 0 {
-				time.Sleep(d)
-			}
+			pace.sleep(time.Until(next))
 		}
 		select {
 		case <-c.free:
@@ -324,6 +345,9 @@ func (c *conn) receive() {
 		select {
 		case c.free <- struct{}{}:
 		default:
+		}
+		if c.marking.Load() {
+			c.marked++
 		}
 		if !c.measure.Load() {
 			continue

@@ -55,10 +55,27 @@ func TestClosedLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	var marks []bool
+	var servedAtMark int64
 	res, err := Run(context.Background(), Options{Target: srv.Addr().String(), Conns: 2, Window: 4,
-		Warmup: 50 * time.Millisecond, Duration: 300 * time.Millisecond, Mix: mix()})
+		Warmup: 50 * time.Millisecond, Duration: 300 * time.Millisecond, Mix: mix(),
+		Mark: func(begin bool) {
+			marks = append(marks, begin)
+			if begin {
+				servedAtMark = srv.Count()
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The counters are read before the latency measurement starts (the
+	// reading must not stall measured requests) and after it ends, and
+	// the answers between the readings are counted apart.
+	if len(marks) != 2 || !marks[0] || marks[1] {
+		t.Fatalf("Mark calls %v, want [true false]", marks)
+	}
+	if servedAtMark == 0 || res.Marked <= res.Answered || res.Marked > res.Total {
+		t.Fatalf("served before the first mark %d; answers marked %d, measured %d, total %d", servedAtMark, res.Marked, res.Answered, res.Total)
 	}
 	if res.Answered == 0 || res.Answered > res.Sent+8 || res.ByResult[diameter.ResultSuccess] != res.Answered {
 		t.Fatalf("sent %d answered %d by result %v", res.Sent, res.Answered, res.ByResult)
