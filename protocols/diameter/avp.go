@@ -107,25 +107,49 @@ func (a AVP) Grouped() AVPs { return AVPs{b: a.Data} }
 // validate walks the AVPs in b, descending into the grouped AVPs the
 // dictionary knows, and reports the first structural error. depth is the
 // nesting level of b.
-func validate(b []byte, depth int) error {
+func validate(b []byte, depth int) error { return walkAVPs(b, depth, nil) }
+
+// walkAVPs is validate, and with a decoder also Decode's reading of the
+// top-level AVPs (b is then a message body): one pass over every AVP of
+// every message. It decodes the headers itself instead of calling readAVP
+// (too big to be inlined) and builds an AVP only for what d reads.
+func walkAVPs(b []byte, depth int, d *decoder) error {
 	if depth > MaxDepth {
 		return ErrDepth
 	}
-	var a AVP
-	for len(b) > 0 {
-		n, err := readAVP(b, &a)
-		if err != nil {
-			return err
+	// An offset rather than reslicing b: cheaper per AVP.
+	for off := 0; off < len(b); {
+		rest := len(b) - off
+		if rest < 8 {
+			return ErrAVPHeader
 		}
-		if isGrouped(a.Code, a.Vendor) {
-			if err := validate(a.Data, depth+1); err != nil {
+		w := binary.BigEndian.Uint64(b[off : off+8])
+		code, length := uint32(w>>32), int(w&0xffffff)
+		hdr, vendor := 8, uint32(0)
+		if w&(uint64(AVPFlagVendor)<<24) != 0 {
+			if rest < 12 {
+				return ErrAVPHeader
+			}
+			hdr, vendor = 12, binary.BigEndian.Uint32(b[off+8:off+12])
+		}
+		// Every container length is a multiple of 4, so the padded
+		// length must fit too; a last AVP without padding is malformed.
+		padded := (length + 3) &^ 3
+		if length < hdr || padded > rest {
+			return ErrAVPLength
+		}
+		if isGrouped(code, vendor) {
+			if err := walkAVPs(b[off+hdr:off+length], depth+1, nil); err != nil {
 				if err == ErrDepth {
 					return err
 				}
 				return ErrGrouped
 			}
 		}
-		b = b[n:]
+		if d != nil && readsTop(code, vendor) {
+			d.top(&AVP{Code: code, Flags: uint8(w >> 24), Vendor: vendor, Data: b[off+hdr : off+length : off+length]})
+		}
+		off += padded
 	}
 	return nil
 }

@@ -59,37 +59,23 @@ func Decode(b []byte, v *view.Message) error {
 
 // headerView resets v to what the header alone says.
 func headerView(v *view.Message, b []byte, h *Header) {
-	*v = view.Message{
-		Protocol:    view.Diameter,
-		Raw:         b,
-		Request:     h.IsRequest(),
-		App:         h.AppID,
-		Code:        h.Code,
-		Op:          OpName(h.Code, h.IsRequest()),
-		Transaction: uint64(h.EndToEnd)<<32 | uint64(h.HopByHop),
-	}
+	// Zeroed in place, then filled: a composite literal of this large
+	// struct is built on the stack and copied, twice the work.
+	*v = view.Message{}
+	v.Protocol = view.Diameter
+	v.Raw = b
+	v.Request = h.IsRequest()
+	v.App, v.Code = h.AppID, h.Code
+	v.Op = OpName(h.Code, v.Request)
+	v.Transaction = uint64(h.EndToEnd)<<32 | uint64(h.HopByHop)
 }
 
 // decodeBody validates and reads the top-level AVPs in one pass (the same
 // checks as Parse, without walking the message twice).
 func decodeBody(body []byte, v *view.Message, h Header) error {
 	d := decoder{v: v, app: h.AppID, base: isBaseCommand(h.Code)}
-	var a AVP
-	for len(body) > 0 {
-		n, err := readAVP(body, &a)
-		if err != nil {
-			return err
-		}
-		if isGrouped(a.Code, a.Vendor) {
-			if err := validate(a.Data, 1); err != nil {
-				if err == ErrDepth {
-					return err
-				}
-				return ErrGrouped
-			}
-		}
-		d.top(&a)
-		body = body[n:]
+	if err := walkAVPs(body, 0, &d); err != nil {
+		return err
 	}
 	if d.declared && d.declaredApp != h.AppID && !d.base {
 		v.Flags |= view.FlagAppMismatch
@@ -124,6 +110,49 @@ func setOnce(dst *[]byte, val []byte, d *decoder, dupReason string) {
 		return
 	}
 	*dst = val
+}
+
+// topAVPs are the top-level AVPs top reads; every other one is only
+// validated. TestTopReadsOnlyListed keeps the list and top in step.
+var topAVPs = []avpKey{
+	{AVPOriginHost, VendorNone}, {AVPOriginRealm, VendorNone},
+	{AVPDestinationHost, VendorNone}, {AVPDestinationRealm, VendorNone},
+	{AVPUserName, VendorNone}, {AVPResultCode, VendorNone}, {AVPExperimentalResult, VendorNone},
+	{AVPAuthApplicationID, VendorNone}, {AVPAcctApplicationID, VendorNone},
+	{AVPVendorSpecificApplicationID, VendorNone}, {AVPSubscriptionID, VendorNone},
+	{AVPVisitedPLMNID, Vendor3GPP}, {AVPMSISDN, Vendor3GPP}, {AVPUserIdentity, Vendor3GPP},
+	{AVPIDRFlags, Vendor3GPP}, {AVPDataReference, Vendor3GPP},
+}
+
+// topIETF and top3GPP are topAVPs as bitsets: most AVPs of a message are
+// none of them, and a bit test is cheaper than top's switch.
+var topIETF, top3GPP [2048 / 64]uint64
+
+func init() {
+	for _, k := range topAVPs {
+		set := &topIETF
+		if k.vendor == Vendor3GPP {
+			set = &top3GPP
+		}
+		if k.code >= 2048 || (k.vendor != VendorNone && k.vendor != Vendor3GPP) {
+			panic("diameter: topAVPs entry outside the bitsets")
+		}
+		set[k.code/64] |= 1 << (k.code % 64)
+	}
+}
+
+// readsTop reports whether top reads the AVP (code, vendor).
+func readsTop(code, vendor uint32) bool {
+	if code >= 2048 {
+		return false
+	}
+	switch vendor {
+	case VendorNone:
+		return topIETF[code/64]&(1<<(code%64)) != 0
+	case Vendor3GPP:
+		return top3GPP[code/64]&(1<<(code%64)) != 0
+	}
+	return false
 }
 
 func (d *decoder) top(a *AVP) {

@@ -430,3 +430,58 @@ func TestOpNames(t *testing.T) {
 		t.Error("AppID is not case-sensitive")
 	}
 }
+
+// TestTopReadsOnlyListed keeps topAVPs (the filter Decode applies before
+// top) in step with top's switch: every AVP the filter skips must be one
+// top would have ignored anyway, whatever its data. A case added to top
+// without its entry in topAVPs fails here.
+func TestTopReadsOnlyListed(t *testing.T) {
+	inner := func(code uint32, data []byte) []byte { // one IETF AVP, padded
+		b := []byte{byte(code >> 24), byte(code >> 16), byte(code >> 8), byte(code), 0x40, 0, 0, byte(8 + len(data))}
+		b = append(b, data...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	datas := [][]byte{
+		nil,
+		{0xff, 0xff, 0xff, 0xff},
+		{0, 0, 0, 1},
+		[]byte("001010123456789"),
+		[]byte("tel:+12065550100"),
+		{0x21, 0x43, 0x65, 0x87},
+		{0x32, 0xf4, 0x51},
+		append(inner(AVPResultCode, []byte{0, 0, 0x13, 0x88}), inner(AVPSubscriptionIDData, []byte("001010123456789"))...),
+		append(inner(AVPSubscriptionIDType, []byte{0, 0, 0, 1}), inner(AVPSubscriptionIDData, []byte("001010123456789"))...),
+		inner(AVPAuthApplicationID, []byte{0, 0, 0, 4}),
+	}
+	listed := map[avpKey]bool{}
+	for _, k := range topAVPs {
+		listed[k] = true
+		if !readsTop(k.code, k.vendor) {
+			t.Errorf("readsTop(%d, %d) is false for a listed AVP", k.code, k.vendor)
+		}
+	}
+	for _, vendor := range []uint32{VendorNone, Vendor3GPP, 5535} {
+		for code := uint32(0); code < 8192; code++ {
+			if readsTop(code, vendor) != listed[avpKey{code, vendor}] {
+				t.Fatalf("readsTop(%d, %d) disagrees with topAVPs", code, vendor)
+			}
+			if listed[avpKey{code, vendor}] {
+				continue
+			}
+			for _, data := range datas {
+				var v view.Message
+				d := decoder{v: &v, app: AppS6aS6d}
+				before := d
+				d.top(&AVP{Code: code, Vendor: vendor, Data: data})
+				if v.Malformed != "" || v.Flags != 0 || v.ResultCode != 0 || !v.IMSI.IsZero() || !v.MSISDN.IsZero() ||
+					!v.VisitedPLMN.IsZero() || v.OriginHost != nil || v.OriginRealm != nil || v.DestHost != nil ||
+					v.DestRealm != nil || v.IdentityConflict || d != before {
+					t.Fatalf("top reads AVP %d (vendor %d), which topAVPs does not list: add it there", code, vendor)
+				}
+			}
+		}
+	}
+}
