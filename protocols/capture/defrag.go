@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"time"
 )
 
 // IP fragment reassembly.
@@ -46,9 +45,9 @@ type fragSet struct {
 	poisoned  bool
 	ignored   bool  // not wanted: spans are tracked, bytes are not
 	headLen   uint8 // ignored: bytes of head held
-	created   time.Time
+	created   stamp
 	lastFrame int
-	lastTime  time.Time
+	lastTime  stamp
 	head      [fragHeadMax]byte // ignored: the first bytes of the fragment at offset 0
 }
 
@@ -332,7 +331,7 @@ func (r *Reader) removeFragSet(e *lruEntry[fragKey, fragSet]) {
 // expireFragments drops sets older than the reassembly timeout.
 func (r *Reader) expireFragments() {
 	st := &r.frag
-	for e := st.sets.oldest(); e != nil && e.val.created.Before(r.horizon); e = st.sets.oldest() {
+	for e := st.sets.oldest(); e != nil && e.val.created.before(r.horizon); e = st.sets.oldest() {
 		r.dropFragSet(e, fmt.Sprintf("timed out after %v", r.opts.ReassemblyTimeout))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"time"
 	"unsafe"
 )
 
@@ -20,12 +19,12 @@ type Reader struct {
 	err error // sticky: io.EOF or a fatal error
 	eof bool  // no more records; flushing reassembly state
 
-	frame int       // number of the current record, 1-based
-	ts    time.Time // its timestamp
-	clock time.Time // largest timestamp seen: the clock for timeouts
+	frame int   // number of the current record, 1-based
+	ts    stamp // its timestamp
+	clock stamp // largest timestamp seen: the clock for timeouts
 	// horizon is clock minus the reassembly timeout: state last touched
 	// before it has timed out (clock.Sub(touched) > timeout).
-	horizon time.Time
+	horizon stamp
 
 	probs problemQueue
 	stats counters
@@ -93,7 +92,8 @@ func newReader(rd io.Reader, mem []byte, opts Options) (*Reader, error) {
 		mem = nil // gzip: records are in a buffer of the decompressor's output
 	}
 	r := &Reader{opts: opts.withDefaults(), src: src, mem: mem}
-	r.horizon = r.clock.Add(-r.opts.ReassemblyTimeout)
+	r.clock = noStamp
+	r.horizon = r.clock.minus(r.opts.ReassemblyTimeout)
 	r.frag.sets.init()
 	r.sctp.init()
 	r.tcp.flows.init()
@@ -224,14 +224,19 @@ func (r *Reader) readPacket() bool {
 	}
 	r.frame++
 	r.ts = ts
-	if ts.After(r.clock) {
+	if ts.after(r.clock) {
 		r.clock = ts
-		r.horizon = ts.Add(-r.opts.ReassemblyTimeout)
+		r.horizon = ts.minus(r.opts.ReassemblyTimeout)
 	}
 	r.stats.Packets++
 	r.stats.Bytes += uint64(len(data))
 	r.expire()
 
+	if link == linkEthernet && len(data) >= ethernetHeader && data[12] == 0x08 && data[13] == 0x00 {
+		// Untagged IPv4 over Ethernet, most of any capture: what
+		// decodeLink would find, without its general result.
+		return r.ipv4(data[ethernetHeader:])
+	}
 	if !supportedLink(link) {
 		r.unsupportedLink(link, iface)
 		return false
@@ -303,10 +308,10 @@ func (r *Reader) problemString(l layer, reason string) {
 	r.problemAt(r.frame, r.ts, l, reason)
 }
 
-func (r *Reader) problemAt(frame int, ts time.Time, l layer, reason string) {
+func (r *Reader) problemAt(frame int, ts stamp, l layer, reason string) {
 	r.stats.Problems++
 	r.stats.problems[l]++
-	r.probs.push(&Problem{Frame: frame, Time: ts, Layer: l.String(), Reason: reason})
+	r.probs.push(&Problem{Frame: frame, Time: ts.time(), Layer: l.String(), Reason: reason})
 }
 
 // flushState walks the reassembly tables at the end of the capture, one

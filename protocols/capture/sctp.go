@@ -235,7 +235,7 @@ func (r *Reader) sctpUserData(c *sctpCursor, f *sctpFrag) bool {
 func (r *Reader) sctpMessage(c *sctpCursor, stream uint16, ppid uint32, data []byte) {
 	r.out = Message{
 		Frame:     r.frame,
-		Time:      r.ts,
+		Time:      r.ts.time(),
 		Src:       c.src,
 		Dst:       c.dst,
 		Transport: TransportSCTP,

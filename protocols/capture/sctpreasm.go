@@ -2,7 +2,6 @@ package capture
 
 import (
 	"fmt"
-	"time"
 )
 
 // Reassembly of fragmented SCTP user messages.
@@ -35,16 +34,16 @@ type sctpRun struct {
 	frags     int
 	discard   bool // grew past MaxMessage: swallow the rest, already reported
 	lastFrame int
-	lastTime  time.Time // timestamp of lastFrame, for reports
-	touched   time.Time // capture clock at the last fragment, for the timeout
+	lastTime  stamp // timestamp of lastFrame, for reports
+	touched   stamp     // capture clock at the last fragment, for the timeout
 }
 
 type sctpParked struct {
 	data    []byte
 	end     bool
 	frame   int
-	time    time.Time
-	touched time.Time
+	time    stamp
+	touched stamp
 }
 
 func sctpKeyOf(dir uint64, f *sctpFrag) sctpFragKey {
@@ -248,10 +247,10 @@ func (r *Reader) sctpTrim() {
 func (r *Reader) expireSCTP() {
 	st := &r.sctp
 	t := r.opts.ReassemblyTimeout
-	for e := st.runs.oldest(); e != nil && e.val.touched.Before(r.horizon); e = st.runs.oldest() {
+	for e := st.runs.oldest(); e != nil && e.val.touched.before(r.horizon); e = st.runs.oldest() {
 		r.sctpDropRun(e, fmt.Sprintf("timed out after %v", t))
 	}
-	for e := st.parked.oldest(); e != nil && e.val.touched.Before(r.horizon); e = st.parked.oldest() {
+	for e := st.parked.oldest(); e != nil && e.val.touched.before(r.horizon); e = st.parked.oldest() {
 		r.sctpDropParked(e, fmt.Sprintf("timed out after %v", t))
 	}
 }

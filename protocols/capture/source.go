@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 )
 
 // source yields the records of a capture file. Only this file knows about
@@ -15,7 +14,7 @@ import (
 // interface).
 type source interface {
 	// next returns the next record. data is only valid until the next call.
-	next() (data []byte, ts time.Time, link uint32, iface int, err error)
+	next() (data []byte, ts stamp, link uint32, iface int, err error)
 }
 
 // File magics, as the first four bytes read big-endian.
@@ -176,7 +175,8 @@ type pcapSource struct {
 	link    uint32
 	lastSec uint32 // the timestamp of the previous record, reused when equal
 	lastSub uint32
-	lastTS  time.Time
+	lastTS  stamp
+	haveTS  bool
 }
 
 // pcapMaxRecord is libpcap's MAXIMUM_SNAPLEN: records up to it are accepted
@@ -211,33 +211,33 @@ func openPcap(w *window, magic uint32) (source, error) {
 	return s, nil
 }
 
-func (s *pcapSource) next() (data []byte, ts time.Time, link uint32, iface int, err error) {
+func (s *pcapSource) next() (data []byte, ts stamp, link uint32, iface int, err error) {
 	h, err := s.w.peek(s.hdrLen)
 	if err != nil {
-		return nil, time.Time{}, 0, 0, err
+		return nil, stamp{}, 0, 0, err
 	}
 	sec, sub := s.order.u32(h[0:4]), s.order.u32(h[4:8])
 	caplen, origlen := s.order.u32(h[8:12]), s.order.u32(h[12:16])
 	if uint64(caplen) > uint64(s.maxCap) {
-		return nil, time.Time{}, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.maxCap)
+		return nil, stamp{}, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.maxCap)
 	}
 	if caplen > origlen {
-		return nil, time.Time{}, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
+		return nil, stamp{}, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
 	}
 	rec, err := s.w.peek(s.hdrLen + int(caplen))
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, time.Time{}, 0, 0, err
+		return nil, stamp{}, 0, 0, err
 	}
 	s.w.take(len(rec))
-	if sec != s.lastSec || sub != s.lastSub || s.lastTS.IsZero() {
+	if sec != s.lastSec || sub != s.lastSub || !s.haveTS {
 		nsec := int64(sub)
 		if !s.nano {
 			nsec *= 1000
 		}
-		s.lastSec, s.lastSub, s.lastTS = sec, sub, time.Unix(int64(sec), nsec).UTC()
+		s.lastSec, s.lastSub, s.lastTS, s.haveTS = sec, sub, newStamp(int64(sec), nsec), true
 	}
 	return rec[s.hdrLen:], s.lastTS, s.link, 0, nil
 }
@@ -276,7 +276,7 @@ type pcapngSource struct {
 
 	lastIface int // the timestamp of the previous packet, reused when equal
 	lastRaw   uint64
-	lastTS    time.Time
+	lastTS    stamp
 }
 
 func openPcapng(w *window) (source, error) {
@@ -301,6 +301,15 @@ func openPcapng(w *window) (source, error) {
 // the type, length and trailing length fields; for a section header, with
 // the byte-order magic). A section header sets the byte order.
 func (s *pcapngSource) block() (typ uint32, body []byte, err error) {
+	// The common case first: a block other than a section header, whole
+	// in the window (always so for a file in memory).
+	if b := s.w.buf[s.w.pos:]; len(b) >= 12 {
+		typ, n := s.order.u32(b[0:4]), s.order.u32(b[4:8])
+		if typ != ngBlockSection && n >= 12 && uint64(n) <= uint64(len(b)) {
+			s.w.pos += int(n)
+			return typ, b[8 : n-4 : n], nil
+		}
+	}
 	h, err := s.w.peek(12)
 	if err != nil && !(err == io.ErrUnexpectedEOF && len(h) >= 8) {
 		return 0, nil, err
@@ -404,7 +413,7 @@ func (s *pcapngSource) iface(body []byte) error {
 }
 
 // time converts a timestamp of interface i, as libpcap does.
-func (s *pcapngSource) time(i int, raw uint64) time.Time {
+func (s *pcapngSource) time(i int, raw uint64) stamp {
 	if i == s.lastIface && raw == s.lastRaw {
 		return s.lastTS
 	}
@@ -416,20 +425,20 @@ func (s *pcapngSource) time(i int, raw uint64) time.Time {
 		sec, frac = raw/in.secondMask, raw%in.secondMask*in.scaleUp/in.scaleDown
 	}
 	s.lastIface, s.lastRaw = i, raw
-	s.lastTS = time.Unix(int64(sec+in.offset), int64(frac)).UTC()
+	s.lastTS = newStamp(int64(sec+in.offset), int64(frac))
 	return s.lastTS
 }
 
-func (s *pcapngSource) next() (data []byte, ts time.Time, link uint32, iface int, err error) {
+func (s *pcapngSource) next() (data []byte, ts stamp, link uint32, iface int, err error) {
 	for {
 		typ, body, err := s.block()
 		if err != nil {
-			return nil, time.Time{}, 0, 0, err
+			return nil, stamp{}, 0, 0, err
 		}
 		switch typ {
 		case ngBlockEnhanced, ngBlockPacketOld:
 			if len(body) < 20 {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("packet block of %d bytes is too short", len(body)+12)
+				return nil, stamp{}, 0, 0, fmt.Errorf("packet block of %d bytes is too short", len(body)+12)
 			}
 			if typ == ngBlockEnhanced {
 				iface = int(s.order.u32(body[0:4]))
@@ -437,43 +446,43 @@ func (s *pcapngSource) next() (data []byte, ts time.Time, link uint32, iface int
 				iface = int(s.order.u16(body[0:2]))
 			}
 			if iface < 0 || iface >= len(s.ifaces) {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("interface id %d not present in section (have only %d interfaces)", iface, len(s.ifaces))
+				return nil, stamp{}, 0, 0, fmt.Errorf("interface id %d not present in section (have only %d interfaces)", iface, len(s.ifaces))
 			}
 			caplen := s.order.u32(body[12:16])
 			if uint64(caplen) > uint64(len(body)-20) {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("captured length %d exceeds its packet block", caplen)
+				return nil, stamp{}, 0, 0, fmt.Errorf("captured length %d exceeds its packet block", caplen)
 			}
 			raw := uint64(s.order.u32(body[4:8]))<<32 | uint64(s.order.u32(body[8:12]))
 			return body[20 : 20+caplen], s.time(iface, raw), s.ifaces[iface].link, iface, nil
 		case ngBlockSimple:
 			if len(body) < 4 {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("simple packet block of %d bytes is too short", len(body)+12)
+				return nil, stamp{}, 0, 0, fmt.Errorf("simple packet block of %d bytes is too short", len(body)+12)
 			}
 			if len(s.ifaces) == 0 {
-				return nil, time.Time{}, 0, 0, errors.New("simple packet block before any interface")
+				return nil, stamp{}, 0, 0, errors.New("simple packet block before any interface")
 			}
 			caplen := uint64(s.order.u32(body[0:4]))
 			if sl := s.ifaces[0].snaplen; sl != 0 && caplen > uint64(sl) {
 				caplen = uint64(sl)
 			}
 			if caplen > uint64(len(body)-4) {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("captured length %d exceeds its simple packet block", caplen)
+				return nil, stamp{}, 0, 0, fmt.Errorf("captured length %d exceeds its simple packet block", caplen)
 			}
-			return body[4 : 4+caplen], time.Time{}, s.ifaces[0].link, 0, nil
+			return body[4 : 4+caplen], noStamp, s.ifaces[0].link, 0, nil
 		case ngBlockInterface:
 			if err := s.iface(body); err != nil {
-				return nil, time.Time{}, 0, 0, err
+				return nil, stamp{}, 0, 0, err
 			}
 		case ngBlockStatistics:
 			if len(body) < 12 {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("interface statistics block of %d bytes is too short", len(body)+12)
+				return nil, stamp{}, 0, 0, fmt.Errorf("interface statistics block of %d bytes is too short", len(body)+12)
 			}
 			if id := s.order.u32(body[0:4]); uint64(id) >= uint64(len(s.ifaces)) {
-				return nil, time.Time{}, 0, 0, fmt.Errorf("interface id %d not present in section (have only %d interfaces)", id, len(s.ifaces))
+				return nil, stamp{}, 0, 0, fmt.Errorf("interface id %d not present in section (have only %d interfaces)", id, len(s.ifaces))
 			}
 		case ngBlockSection:
 			if err := s.section(body); err != nil {
-				return nil, time.Time{}, 0, 0, err
+				return nil, stamp{}, 0, 0, err
 			}
 		}
 	}

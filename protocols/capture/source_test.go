@@ -74,7 +74,7 @@ func sourceRecords(t *testing.T, src source) []record {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, record{string(data), ts, link, iface})
+		recs = append(recs, record{string(data), ts.time(), link, iface})
 	}
 }
 

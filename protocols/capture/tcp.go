@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"time"
 )
 
 // TCP flow tracking: the flow table, segment parsing, connection open and
@@ -248,14 +247,14 @@ type tcpDir struct {
 	queued  bool // in tcpState.drain
 
 	lastFrame int // frame and time of the newest data, for end-of-capture messages
-	lastTime  time.Time
+	lastTime  stamp
 }
 
 type tcpSeg struct {
 	seq   uint32
 	data  []byte
 	frame int
-	ts    time.Time
+	ts    stamp
 }
 
 // held is the number of bytes buffered in the direction.

@@ -269,7 +269,7 @@ func (r *Reader) tcpStep() bool {
 	if r.eof {
 		frame, ts = d.lastFrame, d.lastTime
 	}
-	r.out = Message{Frame: frame, Time: ts, Src: d.src, Dst: d.dst, Transport: TransportTCP, Data: v[:n]}
+	r.out = Message{Frame: frame, Time: ts.time(), Src: d.src, Dst: d.dst, Transport: TransportTCP, Data: v[:n]}
 	return true
 }
 

@@ -35,7 +35,7 @@ func (r *Reader) udp(p []byte, truncated bool) bool {
 	src, dst := r.pkt.endpoints(binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]))
 	r.out = Message{
 		Frame:     r.frame,
-		Time:      r.ts,
+		Time:      r.ts.time(),
 		Src:       src,
 		Dst:       dst,
 		Transport: TransportUDP,
