@@ -121,9 +121,12 @@ bench-go:
 # every `go build` of the binary) is a CPU profile of the per-message path —
 # decode and judge of Diameter and GTP-C messages. Regenerate after large
 # changes to that path.
+# The profile the binary is built with: the relays' decode-and-judge path
+# and the replay of the largest shared capture, merged.
 pgo:
-	$(GO) test -run '^$$' -bench 'DecodeJudge' -benchtime 2s -cpuprofile /tmp/breakwater-pgo.prof ./firewall/engine/
-	$(GO) tool pprof -proto /tmp/breakwater-pgo.prof > cmd/breakwater/default.pgo
+	$(GO) test -run '^$$' -bench 'DecodeJudge' -benchtime 2s -cpuprofile /tmp/breakwater-pgo-engine.prof ./firewall/engine/
+	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$/^none$$' -benchtime 4s -cpuprofile /tmp/breakwater-pgo-replay.prof ./firewall/replay/
+	$(GO) tool pprof -proto /tmp/breakwater-pgo-engine.prof /tmp/breakwater-pgo-replay.prof > cmd/breakwater/default.pgo
 
 clean:
 	rm -rf bin
