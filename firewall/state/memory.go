@@ -7,10 +7,11 @@ import (
 
 // Memory is the embedded, bounded, in-process Store.
 type Memory struct {
-	locations *table[Location]
+	locations *table[locationRec]
 	pending   *pendingTable
-	sessions  *table[Session]
+	sessions  *table[sessionRec]
 	sequences *assocTable[struct{}]
+	partners  partnerNames
 }
 
 // MemoryOptions sizes a Memory store.
@@ -28,17 +29,21 @@ type MemoryOptions struct {
 // NewMemory returns an empty store.
 func NewMemory(o MemoryOptions) *Memory {
 	return &Memory{
-		locations: newTable[Location](o.MaxLocations, o.LocationTTL),
+		locations: newTable[locationRec](o.MaxLocations, o.LocationTTL),
 		pending:   newPendingTable(o.MaxPending, o.PendingTTL),
-		sessions:  newTable[Session](max(o.MaxSessions, 16), o.SessionTTL),
+		sessions:  newTable[sessionRec](max(o.MaxSessions, 16), o.SessionTTL),
 		sequences: newAssocTable[struct{}](max(o.MaxSequences, 64), o.ReplayMemory),
 	}
 }
 
-func (m *Memory) SetSession(key uint64, s Session) { m.sessions.put(key, s, s.Created) }
+func (m *Memory) SetSession(key uint64, s Session) { m.sessions.put(key, m.sessionRec(s), s.Created) }
 
 func (m *Memory) Session(key uint64, now time.Time) (Session, bool) {
-	return m.sessions.get(key, now, false)
+	r, ok := m.sessions.get(key, now, false)
+	if !ok {
+		return Session{}, false
+	}
+	return m.session(r), true
 }
 
 func (m *Memory) DeleteSession(key uint64) { m.sessions.remove(key) }
@@ -50,10 +55,16 @@ func (m *Memory) FirstSeen(key uint64, now time.Time) (time.Time, bool) {
 func (m *Memory) Sessions() int { return m.sessions.len() }
 
 func (m *Memory) Location(imsi uint64, now time.Time) (Location, bool) {
-	return m.locations.get(imsi, now, false)
+	r, ok := m.locations.get(imsi, now, false)
+	if !ok {
+		return Location{}, false
+	}
+	return m.location(r), true
 }
 
-func (m *Memory) SetLocation(imsi uint64, loc Location) { m.locations.put(imsi, loc, loc.Time) }
+func (m *Memory) SetLocation(imsi uint64, loc Location) {
+	m.locations.put(imsi, m.locationRec(loc), loc.Time)
+}
 
 func (m *Memory) AddPending(key uint64, p Pending) { m.pending.put(key, p, p.Location.Time) }
 
@@ -254,22 +265,22 @@ func (t *table[V]) putIfNewer(key uint64, v V, at time.Time) bool {
 // MergeLocation records loc unless a location at least as recent is
 // already known; it reports whether it did.
 func (m *Memory) MergeLocation(imsi uint64, loc Location) bool {
-	return m.locations.putIfNewer(imsi, loc, loc.Time)
+	return m.locations.putIfNewer(imsi, m.locationRec(loc), loc.Time)
 }
 
 // MergeSession records s unless the session's entry is at least as
 // recent; it reports whether it did.
 func (m *Memory) MergeSession(key uint64, s Session) bool {
-	return m.sessions.putIfNewer(key, s, s.Created)
+	return m.sessions.putIfNewer(key, m.sessionRec(s), s.Created)
 }
 
 // EachLocation calls fn for every location still valid at now, oldest
 // first per shard.
 func (m *Memory) EachLocation(now time.Time, fn func(imsi uint64, loc Location)) {
-	m.locations.each(now, func(k uint64, v Location, _ int64) { fn(k, v) })
+	m.locations.each(now, func(k uint64, r locationRec, _ int64) { fn(k, m.location(r)) })
 }
 
 // EachSession calls fn for every session still valid at now.
 func (m *Memory) EachSession(now time.Time, fn func(key uint64, s Session)) {
-	m.sessions.each(now, func(k uint64, v Session, _ int64) { fn(k, v) })
+	m.sessions.each(now, func(k uint64, r sessionRec, _ int64) { fn(k, m.session(r)) })
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +83,9 @@ func TestLocationPutGetExpiry(t *testing.T) {
 		if ok != tt.ok {
 			t.Fatalf("%s: ok = %v, want %v", tt.name, ok, tt.ok)
 		}
-		if ok && got != want {
+		// The time comes back as the same instant (the table holds Unix
+		// nanoseconds), not necessarily in the same time zone.
+		if ok && (got.PLMN != want.PLMN || got.Partner != want.Partner || !got.Time.Equal(want.Time)) {
 			t.Fatalf("%s: got %+v, want %+v", tt.name, got, want)
 		}
 		if !ok && got != (Location{}) {
@@ -438,5 +441,60 @@ func BenchmarkSetLocation(b *testing.B) {
 	for b.Loop() {
 		m.SetLocation(uint64(i&(n-1)), l)
 		i++
+	}
+}
+
+// TestTablesHoldNoPointers: the location and session tables must stay
+// invisible to the garbage collector (see locationRec). A pointer added to
+// a record, or a Location stored as it is, fails here.
+func TestTablesHoldNoPointers(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[entry[locationRec]](), reflect.TypeFor[entry[sessionRec]]()} {
+		if hasPointers(typ) {
+			t.Errorf("%v holds a pointer: the GC would scan every table entry", typ)
+		}
+	}
+	if !hasPointers(reflect.TypeFor[entry[Location]]()) {
+		t.Fatal("hasPointers misses the pointers in Location")
+	}
+}
+
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestPartnerNames: names round-trip through their numbers, and past
+// maxPartnerNames a new name is held as unnumberedPartner, which no
+// configured partner can be called, never as another partner's name.
+func TestPartnerNames(t *testing.T) {
+	var p partnerNames
+	if p.name(p.id("")) != "" || p.name(p.id("uk-partner")) != "uk-partner" || p.id("uk-partner") != p.id("uk-partner") {
+		t.Fatal("names do not round-trip")
+	}
+	for i := 0; i < maxPartnerNames+10; i++ {
+		name := fmt.Sprintf("p%d", i)
+		if got := p.name(p.id(name)); got != name && got != unnumberedPartner {
+			t.Fatalf("%s came back as %q", name, got)
+		}
+	}
+	if got := p.name(p.id("late-partner")); got != unnumberedPartner {
+		t.Fatalf("a name past the limit came back as %q", got)
+	}
+	if p.name(p.id("uk-partner")) != "uk-partner" {
+		t.Fatal("a name numbered before the limit was lost")
+	}
+	if p.name(12345678) != "" {
+		t.Fatal("an unknown number has a name")
 	}
 }
