@@ -144,3 +144,27 @@ func TestMedianDiff(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianDiffCI(t *testing.T) {
+	seq := func(n int) []float64 { // differences 1..n against zeros
+		a := make([]float64, n)
+		for i := range a {
+			a[i] = float64(n - i)
+		}
+		return a
+	}
+	zeros := make([]float64, 20)
+	// Binomial(n, ½) tables: n=6 → k=1; n=15 → k=4; n=20 → k=6.
+	for _, c := range []struct {
+		n      int
+		lo, hi float64
+	}{{6, 1, 6}, {15, 4, 12}, {20, 6, 15}} {
+		lo, hi, ok := medianDiffCI(seq(c.n), zeros[:c.n])
+		if !ok || lo != c.lo || hi != c.hi {
+			t.Errorf("n=%d: [%v, %v] %v, want [%v, %v]", c.n, lo, hi, ok, c.lo, c.hi)
+		}
+	}
+	if _, _, ok := medianDiffCI(seq(5), zeros[:5]); ok {
+		t.Error("an interval from 5 rounds, which cannot give 95%")
+	}
+}

@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/metrics"
-	"runtime/pprof"
 	"syscall"
 
 	"breakwater/firewall/transport"
+	"breakwater/internal/cpuprofile"
 	"breakwater/internal/diampeer"
 )
 
@@ -46,17 +46,11 @@ func relayMain(args []string) error {
 	stats := fs.String("stats", "", "serve /alloc on this host:port")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the relay stops")
 	fs.Parse(args)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuprofile.Start(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	la, err := transport.ParseAddress(*listen)
 	if err != nil {
 		return err

@@ -373,6 +373,10 @@ func runMain(args []string) error {
 			if f == 0.5 {
 				rep.Ratios["breakwater_p99_over_relay_us_at_50pct"] = bs[i].P99 - rs[i].P99
 				rep.Ratios["breakwater_p99_over_relay_us_at_50pct_median_of_rounds"] = medianDiff(bs[i].RoundP99, rs[i].RoundP99)
+				if lo, hi, ok := medianDiffCI(bs[i].RoundP99, rs[i].RoundP99); ok {
+					rep.Ratios["breakwater_p99_over_relay_us_at_50pct_ci95_low"] = lo
+					rep.Ratios["breakwater_p99_over_relay_us_at_50pct_ci95_high"] = hi
+				}
 			}
 		}
 	}
@@ -410,18 +414,48 @@ func (p *point) add(s sample) {
 
 // medianDiff is the median over rounds of a[r]-b[r].
 func medianDiff(a, b []float64) float64 {
-	var d []float64
-	for r := range min(len(a), len(b)) {
-		d = append(d, a[r]-b[r])
-	}
+	d := diffs(a, b)
 	if len(d) == 0 {
 		return 0
 	}
-	slices.Sort(d)
 	if len(d)%2 == 1 {
 		return d[len(d)/2]
 	}
 	return (d[len(d)/2-1] + d[len(d)/2]) / 2
+}
+
+// diffs is a[r]-b[r] for the rounds both have, sorted.
+func diffs(a, b []float64) []float64 {
+	var d []float64
+	for r := range min(len(a), len(b)) {
+		d = append(d, a[r]-b[r])
+	}
+	slices.Sort(d)
+	return d
+}
+
+// medianDiffCI is a 95% confidence interval for the median of a[r]-b[r],
+// from order statistics alone (the sign test's: no assumption about how
+// the machine's noise is distributed): the k-th smallest and k-th
+// largest difference, for the largest k with P(Binomial(n, ½) < k) ≤
+// 2.5%. It needs at least 6 rounds. This is what says whether a p99
+// difference is within what the machine can resolve.
+func medianDiffCI(a, b []float64) (lo, hi float64, ok bool) {
+	d := diffs(a, b)
+	n := len(d)
+	k, cum, term := 0, 0.0, math.Pow(0.5, float64(n)) // term: P(X = j)
+	for j := 0; j < n; j++ {
+		if cum+term > 0.025 {
+			break
+		}
+		cum += term
+		k = j + 1
+		term = term * float64(n-j) / float64(j+1)
+	}
+	if k == 0 {
+		return 0, 0, false
+	}
+	return d[k-1], d[n-k], true
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
