@@ -22,7 +22,10 @@ var setupColors = map[string]color.RGBA{
 func plotReport(rep *report, path string) error {
 	thr, lat := plot.New(), plot.New()
 	thr.Title.Text, thr.X.Label.Text, thr.Y.Label.Text = "Throughput", "offered load (requests/s)", "answers/s"
-	lat.Title.Text, lat.X.Label.Text, lat.Y.Label.Text = "p99 round trip", "offered load (requests/s)", "µs"
+	lat.Title.Text, lat.X.Label.Text, lat.Y.Label.Text = "p99 round trip", "offered load (requests/s)", "µs (log scale)"
+	// Logarithmic: a saturated set-up's seconds would otherwise flatten
+	// the others' hundreds of microseconds into one line.
+	lat.Y.Scale, lat.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	for _, s := range rep.Setups {
 		pts := rep.Points[s]
 		if len(pts) == 0 {
@@ -31,7 +34,7 @@ func plotReport(rep *report, path string) error {
 		t, l := make(plotter.XYs, len(pts)), make(plotter.XYs, len(pts))
 		for i, p := range pts {
 			t[i] = plotter.XY{X: p.Offered, Y: p.Rate}
-			l[i] = plotter.XY{X: p.Offered, Y: p.P99}
+			l[i] = plotter.XY{X: p.Offered, Y: max(p.P99, 1)} // log scale: above 0
 		}
 		for _, pair := range []struct {
 			p   *plot.Plot
