@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"breakwater/internal/diampeer"
+	"breakwater/internal/loadgen"
 	"breakwater/protocols/diameter"
 	"breakwater/protocols/view"
 )
@@ -47,8 +48,8 @@ func usage() {
   diampeer hss -listen URL [-host H -realm R]        play the home HSS: answer every request
   diampeer partner -connect URL [-from IP] [-send LIST] [-imsi IMSI] [-plmn MCCMNC]
                                                       play a partner MME: send requests, print answers
-  diampeer load -connect URL [-from IP] [-conns N] [-window W] [-duration D]
-                                                      closed-loop AIR load: answers/s and latency percentiles
+  diampeer load -connect URL [-from IP] [-conns N] [-window W] [-rate R] [-duration D]
+                                                      AIR load, closed-loop or at -rate/s: answers/s and latency percentiles
 LIST is a comma-separated sequence of cer, ulr, air, pur, idr, clr, dwr, dpr.`)
 	os.Exit(2)
 }
@@ -147,13 +148,15 @@ func load(args []string) error {
 	from := fs.String("from", "", "local source address")
 	conns := fs.Int("conns", 4, "connections")
 	window := fs.Int("window", 1, "requests outstanding per connection")
+	rate := fs.Float64("rate", 0, "requests per second over all connections (0: as fast as answers come)")
 	duration := fs.Duration("duration", 5*time.Second, "how long to run")
 	fs.Parse(args)
-	res, err := diampeer.Load(context.Background(), diampeer.LoadOptions{
-		Target: *connect, From: *from, Conns: *conns, Window: *window, Duration: *duration,
-		Request: func(c *diampeer.Client, b *diameter.Builder) []byte {
+	res, err := loadgen.Run(context.Background(), loadgen.Options{
+		Target: *connect, From: *from, Conns: *conns, Window: *window, Rate: *rate, Duration: *duration,
+		Warmup: min(*duration/10, time.Second),
+		Mix: []loadgen.Request{{Name: "AIR", Weight: 1, Build: func(c *diampeer.Client, b *diameter.Builder) []byte {
 			return c.S6a(b, diameter.CmdAuthenticationInfo, "310260000000001", "epc.mnc260.mcc310.3gppnetwork.org", "23415")
-		},
+		}}},
 	})
 	if err != nil {
 		return err
