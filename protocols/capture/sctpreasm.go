@@ -35,7 +35,7 @@ type sctpRun struct {
 	discard   bool // grew past MaxMessage: swallow the rest, already reported
 	lastFrame int
 	lastTime  stamp // timestamp of lastFrame, for reports
-	touched   stamp     // capture clock at the last fragment, for the timeout
+	touched   stamp // capture clock at the last fragment, for the timeout
 }
 
 type sctpParked struct {
