@@ -479,7 +479,8 @@ func hasPointers(t reflect.Type) bool {
 // configured partner can be called, never as another partner's name.
 func TestPartnerNames(t *testing.T) {
 	var p partnerNames
-	if p.name(p.id("")) != "" || p.name(p.id("uk-partner")) != "uk-partner" || p.id("uk-partner") != p.id("uk-partner") {
+	first, again := p.id("uk-partner"), p.id("uk-partner")
+	if p.name(p.id("")) != "" || p.name(first) != "uk-partner" || first != again {
 		t.Fatal("names do not round-trip")
 	}
 	for i := 0; i < maxPartnerNames+10; i++ {
