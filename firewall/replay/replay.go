@@ -12,8 +12,10 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"time"
+	"unsafe"
 
 	"breakwater/firewall/engine"
 	"breakwater/firewall/pseudonym"
@@ -178,6 +180,7 @@ type Replayer struct {
 	reassembleAll bool        // tests: reassemble even the datagrams wantDatagram skips
 	batches       chan *batch // free batches, kept between files
 	fileBuf       []byte      // File reads captures into it
+	mapped        bool        // the capture replayed is a file's mapping (replayMapped)
 }
 
 // New prepares a replay with engine e.
@@ -235,9 +238,10 @@ func (r *Replayer) Files(paths ...string) (*Summary, error) {
 	return r.sum, r.out.flush()
 }
 
-// File replays one capture file. Files up to maxInMemory bytes are read
-// whole and replayed from memory (see Bytes); larger ones, and any file when
-// progress is shown, are streamed.
+// File replays one capture file. Files up to maxInMemory bytes are mapped
+// (read, where they cannot be) and replayed from memory (see Bytes and
+// replayMapped); larger ones, and any file when progress is shown, are
+// streamed.
 func (r *Replayer) File(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -254,6 +258,21 @@ func (r *Replayer) File(path string) error {
 			defer prog.done()
 		}
 	} else if serr == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() <= maxInMemory {
+		if data, unmap, ok := mapFile(f, st.Size()); ok {
+			// A file that grew since Stat is streamed whole instead.
+			var one [1]byte
+			if extra, _ := f.ReadAt(one[:], st.Size()); extra == 0 {
+				err := r.replayMapped(data)
+				unmap() // nothing refers to a file's bytes once its replay has returned
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				r.sum.Files++
+				return nil
+			}
+			unmap()
+			return r.stream(path, src)
+		}
 		// One buffer serves file after file: nothing refers to a file's
 		// bytes once its replay has returned.
 		if int64(cap(r.fileBuf)) < st.Size() {
@@ -279,11 +298,43 @@ func (r *Replayer) File(path string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	return r.stream(path, src)
+}
+
+// stream replays the capture file path as it is read from src.
+func (r *Replayer) stream(path string, src io.Reader) error {
 	if err := r.Reader(src); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	r.sum.Files++
 	return nil
+}
+
+// replayMapped replays a capture file mapped into memory (Bytes). Should
+// another program cut the file short meanwhile, its pages past the new end
+// fault (SIGBUS): with SetPanicOnFault, in this goroutine and in the
+// pipeline's reading one, that is a panic, reported here as an error
+// instead of a crash. Any other panic is raised again.
+func (r *Replayer) replayMapped(data []byte) (err error) {
+	r.mapped = true
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		r.mapped = false
+		p := recover()
+		if p == nil {
+			return
+		}
+		if f, ok := p.(interface{ Addr() uintptr }); ok {
+			start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+			if a := f.Addr(); a >= start && a < start+uintptr(len(data)) {
+				err = fmt.Errorf("the file was cut short while it was being replayed (its byte %d could no longer be read)", a-start)
+				return
+			}
+		}
+		panic(p)
+	}()
+	return r.Bytes(data)
 }
 
 // maxInMemory is the largest capture file File reads whole into memory.
@@ -390,7 +441,11 @@ func (r *Replayer) runPipelined(rd *capture.Reader) error {
 	full := make(chan *batch, batchesAhead)
 	done := make(chan struct{})
 	defer close(done)
+	mapped := r.mapped
 	go func() {
+		if mapped {
+			debug.SetPanicOnFault(true) // see replayMapped
+		}
 		var b *batch
 		select {
 		case b = <-free:
