@@ -32,7 +32,9 @@ import (
 
 	"breakwater/firewall/proxy"
 	"breakwater/firewall/transport"
+	"breakwater/internal/bertest"
 	"breakwater/internal/diampeer"
+	"breakwater/internal/ss7test"
 	"breakwater/protocols/diameter"
 	"breakwater/protocols/m3ua"
 	"breakwater/protocols/sccp"
@@ -738,38 +740,12 @@ var (
 	deSGLab = labSG{name: "de", from: "127.0.0.4", pc: 0x1002, vlr: "4917000011", imsiBase: 310260000400000}
 )
 
-// tlv encodes a BER TLV with a definite length.
-func tlv(id byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	out := []byte{id}
-	switch l := len(v); {
-	case l < 0x80:
-		out = append(out, byte(l))
-	case l < 0x100:
-		out = append(out, 0x81, byte(l))
-	default:
-		out = append(out, 0x82, byte(l>>8), byte(l))
-	}
-	return append(out, v...)
-}
-
-// tbcd encodes digits as TBCD.
-func tbcd(d string) []byte {
-	var out []byte
-	for i := 0; i < len(d); i += 2 {
-		lo, hi := d[i]-'0', byte(0xf)
-		if i+1 < len(d) {
-			hi = d[i+1] - '0'
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out
-}
-
-func isdnAddr(d string) []byte { return append([]byte{0x91}, tbcd(d)...) }
+// BER, TBCD and address encoders for the test messages.
+var (
+	tlv      = bertest.TLV
+	tbcd     = bertest.TBCD
+	isdnAddr = bertest.ISDN
+)
 
 // labSTP is the home STP: it acknowledges ASP Up, ASP Active and BEAT,
 // and the HLR behind it answers updateLocation with a TC-END carrying
@@ -828,53 +804,15 @@ func (s *labSTP) addr() transport.Address { return s.ln.Addr() }
 
 func (s *labSTP) serve(c transport.Conn) {
 	buf := make([]byte, 0, 1<<16)
-	var mb m3ua.Builder
-	var sb sccp.Builder
-	var tb tcap.Builder
-	var d m3ua.Data
-	var sm sccp.Message
-	var tm tcap.Message
-	var comp tcap.Component
-	resUL := tlv(0x30, tlv(0x04, isdnAddr("12065550001")))
+	sg := ss7test.HomeSG{DefaultRC: []uint32{labRC}}
 	for {
 		m, err := c.ReadMessage(buf)
 		if err != nil {
 			return
 		}
 		s.count.Add(1)
-		msg, err := m3ua.Parse(m.Data)
-		if err != nil {
-			continue
-		}
-		var out []byte
-		switch msg.Kind() {
-		case m3ua.KindASPUP:
-			out = mb.AspUpAck(m3ua.Opt32{}, nil)
-		case m3ua.KindASPAC:
-			out = mb.AspActiveAck(m3ua.Some(2), []uint32{labRC}, nil)
-		case m3ua.KindBEAT:
-			out = mb.BeatAck(&msg)
-		case m3ua.KindDATA:
-			if msg.Data(&d) != nil || sccp.Parse(d.UserData, &sm) != nil || tcap.Parse(sm.Data, &tm) != nil || tm.Type != tcap.Begin {
-				continue
-			}
-			it := tm.Components()
-			if !it.Read(&comp) || comp.Type != tcap.Invoke || comp.Op.Local != opUpdateLocation {
-				continue
-			}
-			tb.Start(tcap.End).DTID(tm.OTIDBytes)
-			if tm.Dialogue.Kind == tcap.AARQ {
-				tb.AARE(tm.Dialogue.ACN, tm.Dialogue.ProtocolVersion, 0, 0)
-			}
-			res := tb.Components().ReturnResultLast(comp.InvokeID, opUpdateLocation, resUL).Message()
-			u, err := sb.UDT(sm.ProtocolClass, sm.Calling.Raw, sm.Called.Raw, res)
-			if err != nil {
-				continue
-			}
-			a := m3ua.Data{RoutingContext: d.RoutingContext, ProtocolData: m3ua.ProtocolData{
-				OPC: d.DPC, DPC: d.OPC, SI: d.SI, NI: d.NI, SLS: d.SLS, UserData: u}}
-			out = mb.Data(&a)
-		default:
+		out := sg.Answer(m.Data)
+		if out == nil {
 			continue
 		}
 		if c.WriteMessage(transport.Message{Data: out, Stream: m.Stream, PPID: m3ua.PPID}) != nil {

@@ -10,41 +10,18 @@ import (
 	"breakwater/protocols/sccp"
 	"breakwater/protocols/sigtran"
 	"breakwater/protocols/view"
+
+	"breakwater/internal/bertest"
 )
 
 // Hand-built SS7 messages for the MAP benchmarks: BER by hand, so that
 // what is measured is the parsers, not a test encoder.
 
-func tlv(tag byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	switch {
-	case len(v) > 255:
-		panic("tlv: two-octet lengths not needed here")
-	case len(v) > 127:
-		return append([]byte{tag, 0x81, byte(len(v))}, v...)
-	}
-	return append([]byte{tag, byte(len(v))}, v...)
-}
-
-// tbcd encodes digits low nibble first, 0xF filler (TS 29.002 TBCD-STRING).
-func tbcd(d string) []byte {
-	var out []byte
-	for i := 0; i < len(d); i += 2 {
-		lo := d[i] - '0'
-		hi := byte(0xf)
-		if i+1 < len(d) {
-			hi = d[i+1] - '0'
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out
-}
-
-// isdn is an ISDN-AddressString: international, E.164, then TBCD.
-func isdn(d string) []byte { return append([]byte{0x91}, tbcd(d)...) }
+var (
+	tlv  = bertest.TLV
+	tbcd = bertest.TBCD
+	isdn = bertest.ISDN
+)
 
 // gtAddress is an SCCP party address routed on GT (GT indicator 4: TT 0,
 // E.164, international) with an SSN.

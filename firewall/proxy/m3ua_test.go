@@ -13,6 +13,8 @@ import (
 
 	"breakwater/firewall/engine"
 	"breakwater/firewall/transport"
+	"breakwater/internal/bertest"
+	"breakwater/internal/ss7test"
 	"breakwater/protocols/m3ua"
 	"breakwater/protocols/sccp"
 	"breakwater/protocols/tcap"
@@ -50,39 +52,12 @@ var (
 	otid     = []byte{0x11, 0x22, 0x33, 0x44}
 )
 
-// tl encodes a BER TLV with a definite length (test set-up only).
-func tl(id byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	out := []byte{id}
-	switch l := len(v); {
-	case l < 0x80:
-		out = append(out, byte(l))
-	case l < 0x100:
-		out = append(out, 0x81, byte(l))
-	default:
-		out = append(out, 0x82, byte(l>>8), byte(l))
-	}
-	return append(out, v...)
-}
-
-// tbcd encodes digits as TBCD; isdn is an international E.164
-// ISDN-AddressString.
-func tbcd(d string) []byte {
-	var out []byte
-	for i := 0; i < len(d); i += 2 {
-		lo, hi := d[i]-'0', byte(0xf)
-		if i+1 < len(d) {
-			hi = d[i+1] - '0'
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out
-}
-
-func isdn(d string) []byte { return append([]byte{0x91}, tbcd(d)...) }
+// BER, TBCD and address encoders for the test messages.
+var (
+	tl   = bertest.TLV
+	tbcd = bertest.TBCD
+	isdn = bertest.ISDN
+)
 
 // MAP arguments (TS 29.002, implicit tags).
 var (
@@ -92,8 +67,7 @@ var (
 	// [0] }, requestedInfo [1] { locationInformation [0] NULL },
 	// gsmSCF-Address [3] }
 	argATI = tl(0x30, tl(0xa0, tl(0x80, tbcd(homeIMSI))), tl(0xa1, tl(0x80)), tl(0x83, isdn("447785000099")))
-	// UpdateLocationRes ::= SEQUENCE { hlr-Number }
-	resUL = tl(0x30, tl(0x04, isdn("12065550001")))
+	resUL  = ss7test.UpdateLocationRes
 )
 
 const (
@@ -221,14 +195,7 @@ func (s *testSG) send(i int, m transport.Message) error {
 
 func (s *testSG) serve(c transport.Conn, id int) {
 	buf := make([]byte, 0, 1<<16)
-	var mb m3ua.Builder
-	var sb sccp.Builder
-	var tb tcap.Builder
-	var d m3ua.Data
-	var sm sccp.Message
-	var tm tcap.Message
-	var comp tcap.Component
-	var rcs [4]uint32
+	var sg ss7test.HomeSG
 	for {
 		m, err := c.ReadMessage(buf)
 		if err != nil {
@@ -240,48 +207,8 @@ func (s *testSG) serve(c transport.Conn, id int) {
 			s.got = append(s.got, sgMsg{conn: id, stream: m.Stream, ppid: m.PPID, data: bytes.Clone(m.Data)})
 			s.mu.Unlock()
 		}
-		msg, err := m3ua.Parse(m.Data)
-		if err != nil {
-			continue
-		}
-		var out []byte
-		switch msg.Kind() {
-		case m3ua.KindASPUP:
-			out = mb.AspUpAck(m3ua.Opt32{}, nil)
-		case m3ua.KindASPAC:
-			n := 0
-			if p, ok := msg.Find(m3ua.TagRoutingContext); ok {
-				if l, ok := p.List(); ok {
-					for i := 0; i < l.Len() && i < len(rcs); i++ {
-						rcs[n] = l.At(i)
-						n++
-					}
-				}
-			}
-			out = mb.AspActiveAck(m3ua.Some(2), rcs[:n], nil)
-		case m3ua.KindBEAT:
-			out = mb.BeatAck(&msg)
-		case m3ua.KindDATA:
-			if msg.Data(&d) != nil || sccp.Parse(d.UserData, &sm) != nil || tcap.Parse(sm.Data, &tm) != nil || tm.Type != tcap.Begin {
-				continue
-			}
-			it := tm.Components()
-			if !it.Read(&comp) || comp.Type != tcap.Invoke || comp.Op.Local != opUpdateLocation {
-				continue
-			}
-			tb.Start(tcap.End).DTID(tm.OTIDBytes)
-			if tm.Dialogue.Kind == tcap.AARQ {
-				tb.AARE(tm.Dialogue.ACN, tm.Dialogue.ProtocolVersion, 0, 0)
-			}
-			res := tb.Components().ReturnResultLast(comp.InvokeID, opUpdateLocation, resUL).Message()
-			u, err := sb.UDT(sm.ProtocolClass, sm.Calling.Raw, sm.Called.Raw, res)
-			if err != nil {
-				continue
-			}
-			a := m3ua.Data{RoutingContext: d.RoutingContext, ProtocolData: m3ua.ProtocolData{
-				OPC: d.DPC, DPC: d.OPC, SI: d.SI, NI: d.NI, SLS: d.SLS, UserData: u}}
-			out = mb.Data(&a)
-		default:
+		out := sg.Answer(m.Data)
+		if out == nil {
 			continue
 		}
 		if c.WriteMessage(transport.Message{Data: out, Stream: m.Stream, PPID: m3ua.PPID}) != nil {

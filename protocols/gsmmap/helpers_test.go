@@ -3,6 +3,8 @@ package gsmmap
 import (
 	"encoding/hex"
 	"strings"
+
+	"breakwater/internal/bertest"
 )
 
 // hx decodes hex with spaces (test tables only).
@@ -14,49 +16,25 @@ func hx(s string) []byte {
 	return b
 }
 
-// tl encodes a TLV: id is the identifier octet(s), the length is minimal.
+// tl encodes a TLV: id is the identifier octet (an int) or octets, the
+// length is minimal.
 func tl(id any, parts ...[]byte) []byte {
-	var out []byte
 	switch id := id.(type) {
 	case int:
-		out = []byte{byte(id)}
+		return bertest.TLV(byte(id), parts...)
 	case []byte:
-		out = append(out, id...)
+		return bertest.TLVTag(id, parts...)
 	}
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	switch l := len(v); {
-	case l < 0x80:
-		out = append(out, byte(l))
-	case l < 0x100:
-		out = append(out, 0x81, byte(l))
-	default:
-		out = append(out, 0x82, byte(l>>8), byte(l))
-	}
-	return append(out, v...)
+	panic("tl: the identifier is an int or a []byte")
 }
 
-// tbcd encodes digits as TBCD (low nibble first, 0xF filler).
-func tbcd(digits string) []byte {
-	var out []byte
-	for i := 0; i < len(digits); i += 2 {
-		lo := digits[i] - '0'
-		hi := byte(0xf)
-		if i+1 < len(digits) {
-			hi = digits[i+1] - '0'
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out
-}
-
-// isdn is an ISDN-AddressString: international (001), E.164 (0001).
-func isdn(digits string) []byte { return append([]byte{0x91}, tbcd(digits)...) }
-
-// e212 is an AddressString with the land-mobile numbering plan (an IMSI).
-func e212(digits string) []byte { return append([]byte{0x96}, tbcd(digits)...) }
+// TBCD digits, ISDN-AddressString (international, E.164) and an
+// AddressString with the land-mobile numbering plan (an IMSI).
+var (
+	tbcd = bertest.TBCD
+	isdn = bertest.ISDN
+	e212 = bertest.E212
+)
 
 func cat(parts ...[]byte) []byte {
 	var out []byte

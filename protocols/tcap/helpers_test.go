@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"breakwater/internal/bertest"
 )
 
 // hx decodes hex with spaces; it panics on bad input (test tables only).
@@ -17,22 +19,7 @@ func hx(s string) []byte {
 
 // tl encodes one TLV with a one-octet identifier and a minimal definite
 // length around the concatenated parts.
-func tl(id byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	out := []byte{id}
-	switch l := len(v); {
-	case l < 0x80:
-		out = append(out, byte(l))
-	case l < 0x100:
-		out = append(out, 0x81, byte(l))
-	default:
-		out = append(out, 0x82, byte(l>>8), byte(l))
-	}
-	return append(out, v...)
-}
+var tl = bertest.TLV
 
 // tlIndef encodes a constructed TLV with the indefinite length.
 func tlIndef(id byte, parts ...[]byte) []byte {
