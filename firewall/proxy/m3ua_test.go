@@ -67,7 +67,6 @@ var (
 	// [0] }, requestedInfo [1] { locationInformation [0] NULL },
 	// gsmSCF-Address [3] }
 	argATI = tl(0x30, tl(0xa0, tl(0x80, tbcd(homeIMSI))), tl(0xa1, tl(0x80)), tl(0x83, isdn("447785000099")))
-	resUL  = ss7test.UpdateLocationRes
 )
 
 const (
