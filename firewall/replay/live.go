@@ -63,6 +63,9 @@ type LiveSummary struct {
 	// reconnects and goes on).
 	Disconnects int
 	Ops         map[string]*LiveResult
+	// Capture is what the capture reader did (packets, fragments
+	// ignored, problems, ...).
+	Capture capture.Stats
 }
 
 func (s *LiveSummary) add(op string, rc string, answered bool) {
@@ -94,12 +97,16 @@ func Live(ctx context.Context, path string, opts LiveOptions) (*LiveSummary, err
 	}
 	defer f.Close()
 	dia := diameter.Framer(1 << 20)
-	rd, err := capture.NewReader(f, capture.Options{TCPFramer: func(src, dst netip.AddrPort) capture.Framer {
+	tcpFramer := func(src, dst netip.AddrPort) capture.Framer {
 		if src.Port() == PortDiameter || dst.Port() == PortDiameter {
 			return dia
 		}
 		return nil
-	}})
+	}
+	// Fragments of datagrams no sender wants (GTP-U above all) are dropped
+	// unreassembled, as in the offline replay.
+	rd, err := capture.NewReader(f, capture.Options{TCPFramer: tcpFramer,
+		WantDatagram: func(t capture.Transport, src, dst netip.AddrPort) bool { return wantsDatagram(tcpFramer, t, src, dst) }})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -166,6 +173,7 @@ func Live(ctx context.Context, path string, opts LiveOptions) (*LiveSummary, err
 		}
 	}
 	sum.Disconnects = send.reconnects()
+	sum.Capture = rd.Stats()
 	sum.report(opts.Out, opts.To)
 	return sum, nil
 }

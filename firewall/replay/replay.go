@@ -548,9 +548,15 @@ func (r *Replayer) tcpFramer(src, dst netip.AddrPort) capture.Framer {
 // it is wanted; TCP as tcpFramer reassembles it; UDP by the GTP-C ports.
 // Anything else (GTP-U above all) is dropped fragment by fragment.
 func (r *Replayer) wantDatagram(t capture.Transport, src, dst netip.AddrPort) bool {
+	return wantsDatagram(r.tcpFramer, t, src, dst)
+}
+
+// wantsDatagram is wantDatagram for a reader framing TCP with tcpFramer
+// (the live replay's as well as the Replayer's).
+func wantsDatagram(tcpFramer func(src, dst netip.AddrPort) capture.Framer, t capture.Transport, src, dst netip.AddrPort) bool {
 	switch t {
 	case capture.TransportTCP:
-		return r.tcpFramer(src, dst) != nil || r.tcpFramer(dst, src) != nil
+		return tcpFramer(src, dst) != nil || tcpFramer(dst, src) != nil
 	case capture.TransportUDP:
 		sp, dp := src.Port(), dst.Port()
 		return sp == PortGTPC || dp == PortGTPC || sp == PortGTPv0 || dp == PortGTPv0
