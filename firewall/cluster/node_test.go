@@ -122,13 +122,18 @@ func newQuarantine(t testing.TB) *quarantine.Set {
 	return qs
 }
 
+// sharedQuarantine is a quarantine set node n shares with the others.
+func sharedQuarantine(t testing.TB, n *Node) *quarantine.Set {
+	qs := newQuarantine(t)
+	n.ShareQuarantine(qs)
+	return qs
+}
+
 func TestQuarantineWithinOneSecond(t *testing.T) {
 	r := startRedis(t)
 	a, _ := newNode(t, r, "a")
 	b, _ := newNode(t, r, "b")
-	qa, qb := newQuarantine(t), newQuarantine(t)
-	a.ShareQuarantine(qa)
-	b.ShareQuarantine(qb)
+	qa, qb := sharedQuarantine(t, a), sharedQuarantine(t, b)
 	if err := qa.Quarantine("uk", time.Time{}, "probe storm"); err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +154,7 @@ func TestQuarantineWithinOneSecond(t *testing.T) {
 	}
 	// A third node starting now learns nothing stale from the hash.
 	c, _ := newNode(t, r, "c")
-	qc := newQuarantine(t)
-	c.ShareQuarantine(qc)
+	qc := sharedQuarantine(t, c)
 	qa.Quarantine("us", time.Now().Add(time.Hour), "second")
 	waitFor(t, time.Second, "node c to drop partner us", func() bool { return qc.Quarantined("us") })
 	if qc.Quarantined("uk") {
@@ -162,9 +166,7 @@ func TestRedisOutage(t *testing.T) {
 	r := startRedis(t)
 	a, alog := newNode(t, r, "a")
 	b, _ := newNode(t, r, "b")
-	qa, qb := newQuarantine(t), newQuarantine(t)
-	a.ShareQuarantine(qa)
-	b.ShareQuarantine(qb)
+	qa, qb := sharedQuarantine(t, a), sharedQuarantine(t, b)
 	now := time.Now()
 
 	r.Stop()
@@ -320,9 +322,7 @@ func TestQuarantineSurvivesRedisLoss(t *testing.T) {
 	r := startRedis(t)
 	a, _ := newNode(t, r, "a")
 	b, _ := newNode(t, r, "b")
-	qa, qb := newQuarantine(t), newQuarantine(t)
-	a.ShareQuarantine(qa)
-	b.ShareQuarantine(qb)
+	qa, qb := sharedQuarantine(t, a), sharedQuarantine(t, b)
 	qa.Quarantine("uk", time.Time{}, "before the loss")
 	waitFor(t, time.Second, "b to quarantine uk", func() bool { return qb.Quarantined("uk") })
 	r.Restart()

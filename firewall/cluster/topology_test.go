@@ -31,9 +31,7 @@ func nodeOn(t testing.TB, name string, addrs []string, master string) *Node {
 func shares(t *testing.T, addrs []string, master string) {
 	a := nodeOn(t, "a", addrs, master)
 	b := nodeOn(t, "b", addrs, master)
-	qa, qb := newQuarantine(t), newQuarantine(t)
-	a.ShareQuarantine(qa)
-	b.ShareQuarantine(qb)
+	qa, qb := sharedQuarantine(t, a), sharedQuarantine(t, b)
 	now := time.Now()
 	for i := uint64(1); i <= 200; i++ { // keys spread over the cluster's slots
 		a.SetLocation(i, state.Location{PLMN: uk, Partner: "uk", Time: now})

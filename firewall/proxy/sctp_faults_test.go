@@ -255,6 +255,41 @@ func (p *sctpPartner) expectAnswer(hbh uint32, stream uint16, what string) {
 	}
 }
 
+// sendOnStalled sends three ULRs on stream stalled and returns their
+// hop-by-hop identifiers.
+func (p *sctpPartner) sendOnStalled(stalled uint16) []uint32 {
+	var held []uint32
+	for i := 0; i < 3; i++ {
+		held = append(held, p.send(p.ulr(imsiOn(stalled, i)), stalled))
+	}
+	return held
+}
+
+// otherStreamsAnswered sends two ULRs on each of the 8 streams but
+// stalled and expects each answered on its own stream; during says what
+// is going on meanwhile.
+func (p *sctpPartner) otherStreamsAnswered(stalled uint16, during string) {
+	p.t.Helper()
+	for s := uint16(0); s < 8; s++ {
+		if s == stalled {
+			continue
+		}
+		for i := 0; i < 2; i++ {
+			p.expectAnswer(p.send(p.ulr(imsiOn(s, i)), s), s, fmt.Sprintf("ULR on stream %d %s", s, during))
+		}
+	}
+}
+
+// expectUnanswered checks that none of held has an answer yet.
+func (p *sctpPartner) expectUnanswered(held []uint32, during string) {
+	p.t.Helper()
+	for _, hbh := range held {
+		if _, ok := p.answer(hbh); ok {
+			p.t.Fatalf("request %d answered %s", hbh, during)
+		}
+	}
+}
+
 // imsiOn names the i-th test subscriber whose requests go on stream s.
 func imsiOn(s uint16, i int) string { return fmt.Sprintf("3102600000%02d%03d", s, i) }
 
@@ -307,28 +342,14 @@ func TestSCTPStreamStallPartnerSide(t *testing.T) {
 	logFrom := logs.len()
 
 	st.set(true)
-	var held []uint32
-	for i := 0; i < 3; i++ {
-		held = append(held, p.send(p.ulr(imsiOn(stalled, i)), stalled))
-	}
+	held := p.sendOnStalled(stalled)
 	waitWithin(t, faultWait, "the stall program to drop the stream-3 requests", func() bool { return st.dropped() >= 3 })
 
-	for s := uint16(0); s < 8; s++ {
-		if s == stalled {
-			continue
-		}
-		for i := 0; i < 2; i++ {
-			p.expectAnswer(p.send(p.ulr(imsiOn(s, i)), s), s, fmt.Sprintf("ULR on stream %d while stream %d stalls", s, stalled))
-		}
-	}
+	p.otherStreamsAnswered(stalled, fmt.Sprintf("while stream %d stalls", stalled))
 	if got := hssULRs(t, h.hss, stalled); len(got) != 0 {
 		t.Fatalf("the HSS got %v on the stalled stream", got)
 	}
-	for _, hbh := range held {
-		if _, ok := p.answer(hbh); ok {
-			t.Fatalf("request %d on the stalled stream answered while stalled", hbh)
-		}
-	}
+	p.expectUnanswered(held, "on the stalled stream while stalled")
 	dropped := st.dropped()
 
 	st.set(false)
@@ -360,26 +381,12 @@ func TestSCTPStreamStallHomeSide(t *testing.T) {
 	logFrom := logs.len()
 
 	st.set(true)
-	var held []uint32
-	for i := 0; i < 3; i++ {
-		held = append(held, p.send(p.ulr(imsiOn(stalled, i)), stalled))
-	}
+	held := p.sendOnStalled(stalled)
 	waitWithin(t, faultWait, "the HSS to answer the stream-5 requests and the answers to be dropped", func() bool {
 		return len(hssULRs(t, h.hss, stalled)) == 3 && st.dropped() >= 3
 	})
-	for s := uint16(0); s < 8; s++ {
-		if s == stalled {
-			continue
-		}
-		for i := 0; i < 2; i++ {
-			p.expectAnswer(p.send(p.ulr(imsiOn(s, i)), s), s, fmt.Sprintf("ULR on stream %d while stream %d's answers stall", s, stalled))
-		}
-	}
-	for _, hbh := range held {
-		if _, ok := p.answer(hbh); ok {
-			t.Fatalf("request %d answered while its stream's answers stall", hbh)
-		}
-	}
+	p.otherStreamsAnswered(stalled, fmt.Sprintf("while stream %d's answers stall", stalled))
+	p.expectUnanswered(held, "while its stream's answers stall")
 	dropped := st.dropped()
 
 	st.set(false)

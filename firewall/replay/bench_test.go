@@ -35,21 +35,8 @@ func BenchmarkReplayStream(b *testing.B) {
 	if err != nil {
 		b.Skipf("capture not available: %v", err)
 	}
-	e := newTestEngine(b, everythingHome)
-	r, err := New(e, Options{Format: FormatNone, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if err := r.Reader(bytes.NewReader(data)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	msgs := float64(r.Summary().Messages)
-	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(msgs/float64(b.N), "msgs/op")
+	r := benchReplayer(b, everythingHome, FormatNone)
+	replayLoop(b, r, len(data), func() error { return r.Reader(bytes.NewReader(data)) })
 }
 
 // BenchmarkReplayVectors replays the crafted capture, where every packet is
@@ -87,21 +74,8 @@ func benchReplay(b *testing.B, data []byte, cfgYAML string) {
 		format Format
 	}{{"none", FormatNone}, {"jsonl", FormatJSONL}, {"table", FormatTable}} {
 		b.Run(f.name, func(b *testing.B) {
-			e := newTestEngine(b, cfgYAML)
-			r, err := New(e, Options{Format: f.format, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if err := r.Bytes(data); err != nil {
-					b.Fatal(err)
-				}
-			}
-			msgs := float64(r.Summary().Messages)
-			b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
-			b.ReportMetric(msgs/float64(b.N), "msgs/op")
+			r := benchReplayer(b, cfgYAML, f.format)
+			replayLoop(b, r, len(data), func() error { return r.Bytes(data) })
 		})
 	}
 }
@@ -149,22 +123,9 @@ func BenchmarkReplaySequential(b *testing.B) {
 	if err != nil {
 		b.Skipf("capture not available: %v", err)
 	}
-	e := newTestEngine(b, everythingHome)
-	r, err := New(e, Options{Format: FormatNone, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := benchReplayer(b, everythingHome, FormatNone)
 	r.sequential = true
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if err := r.Bytes(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-	msgs := float64(r.Summary().Messages)
-	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(msgs/float64(b.N), "msgs/op")
+	replayLoop(b, r, len(data), func() error { return r.Bytes(data) })
 }
 
 // BenchmarkReplayDiameterDecode decodes the Diameter messages of the
@@ -207,4 +168,28 @@ func BenchmarkReplayDiameterDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/msg")
+}
+
+// benchReplayer is a Replayer writing format to nowhere.
+func benchReplayer(b *testing.B, cfgYAML string, format Format) *Replayer {
+	r, err := New(newTestEngine(b, cfgYAML), Options{Format: format, Out: io.Discard, Pseudonyms: pseudonym.New([]byte("bench-key-0123456789"))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// replayLoop runs replay (of a capture of size bytes) b.N times and
+// reports the messages replayed per second and per run.
+func replayLoop(b *testing.B, r *Replayer, size int, replay func() error) {
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		if err := replay(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgs := float64(r.Summary().Messages)
+	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(msgs/float64(b.N), "msgs/op")
 }

@@ -223,9 +223,9 @@ func (d *dissection) malformed() (bool, []string) {
 	return len(errs) > 0, errs
 }
 
-// runTshark dissects path with default preferences and returns one
-// dissection per frame, in frame order.
-func runTshark(t *testing.T, tshark, path string, fields []string) []dissection {
+// runTshark dissects path, a capture of frames frames, with default
+// preferences and returns one dissection per frame, in frame order.
+func runTshark(t *testing.T, tshark, path string, frames int, fields []string) []dissection {
 	t.Helper()
 	fields = append(append([]string{"frame.number"}, fields...), commonFields...)
 	args := []string{"-n", "-r", path, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + aggregator,
@@ -258,6 +258,9 @@ func runTshark(t *testing.T, tshark, path string, fields []string) []dissection 
 			t.Fatalf("tshark frame %d after %d", d.frame, len(ds))
 		}
 		ds = append(ds, d)
+	}
+	if len(ds) != frames {
+		t.Fatalf("tshark read %d frames of %d", len(ds), frames)
 	}
 	return ds
 }

@@ -30,36 +30,38 @@ type record struct {
 // reference for the records the capture package's own reader returns.
 func pcapgoRecords(t *testing.T, file []byte) []record {
 	t.Helper()
-	var recs []record
+	var src interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
+	var linkOf func(ci *gopacket.CaptureInfo) (link uint32, iface int)
 	if binary.BigEndian.Uint32(file) == magicPcapng {
 		r, err := pcapgo.NewNgReader(bytes.NewReader(file), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			data, ci, err := r.ReadPacketData()
-			if err == io.EOF {
-				return recs
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, record{string(data), ci.Timestamp, uint32(ci.AncillaryData[0].(layers.LinkType)), ci.InterfaceIndex})
+		src = r
+		linkOf = func(ci *gopacket.CaptureInfo) (uint32, int) {
+			return uint32(ci.AncillaryData[0].(layers.LinkType)), ci.InterfaceIndex
 		}
+	} else {
+		r, err := pcapgo.NewReader(bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = r
+		linkOf = func(*gopacket.CaptureInfo) (uint32, int) { return uint32(r.LinkType()), 0 }
 	}
-	r, err := pcapgo.NewReader(bytes.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var recs []record
 	for {
-		data, ci, err := r.ReadPacketData()
+		data, ci, err := src.ReadPacketData()
 		if err == io.EOF {
 			return recs
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, record{string(data), ci.Timestamp, uint32(r.LinkType()), 0})
+		link, iface := linkOf(&ci)
+		recs = append(recs, record{string(data), ci.Timestamp, link, iface})
 	}
 }
 
