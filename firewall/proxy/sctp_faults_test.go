@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -290,6 +291,24 @@ func (p *sctpPartner) expectUnanswered(held []uint32, during string) {
 	}
 }
 
+// waitPairEnded waits until the log since from holds a record whose
+// message ended says a pair ended and one pair is left, and returns those
+// records.
+func waitPairEnded(t testing.TB, logs *logRecorder, from int, pairs *atomic.Int64, ended func(msg string) bool) []logRecord {
+	t.Helper()
+	var got []logRecord
+	waitWithin(t, faultWait, "the aborted pair to end", func() bool {
+		got = got[:0]
+		for _, r := range logs.records(from) {
+			if ended(r.msg) {
+				got = append(got, r)
+			}
+		}
+		return len(got) > 0 && pairs.Load() == 1
+	})
+	return got
+}
+
 // imsiOn names the i-th test subscriber whose requests go on stream s.
 func imsiOn(s uint16, i int) string { return fmt.Sprintf("3102600000%02d%03d", s, i) }
 
@@ -478,15 +497,8 @@ func testSCTPPartnerAbort(t *testing.T, burst bool) {
 		t.Fatal(err)
 	}
 	// Why the pair ended is logged, once.
-	var ended []logRecord
-	waitWithin(t, faultWait, "the aborted pair to end", func() bool {
-		ended = ended[:0]
-		for _, r := range logs.records(logFrom) {
-			if r.msg == "peer connection ended" || r.msg == "peer disconnected" {
-				ended = append(ended, r)
-			}
-		}
-		return len(ended) > 0 && h.relay.Stats.ActivePairs.Load() == 1
+	ended := waitPairEnded(t, logs, logFrom, &h.relay.Stats.ActivePairs, func(msg string) bool {
+		return msg == "peer connection ended" || msg == "peer disconnected"
 	})
 	// Whether Breakwater learnt of the abort reading the connection
 	// (ECONNRESET) or writing an answer to it (ECONNRESET or EPIPE) is a
@@ -709,15 +721,8 @@ func TestSCTPM3UAPartnerAbort(t *testing.T) {
 	if err := victim.c.Abort(); err != nil {
 		t.Fatal(err)
 	}
-	var ended []logRecord
-	waitWithin(t, faultWait, "the aborted pair to end", func() bool {
-		ended = ended[:0]
-		for _, r := range logs.records(logFrom) {
-			if strings.HasPrefix(r.msg, "partner association") {
-				ended = append(ended, r)
-			}
-		}
-		return len(ended) > 0 && h.relay.Stats.ActivePairs.Load() == 1
+	ended := waitPairEnded(t, logs, logFrom, &h.relay.Stats.ActivePairs, func(msg string) bool {
+		return strings.HasPrefix(msg, "partner association")
 	})
 	for s := uint16(1); s < 8; s++ {
 		other.send(ul, s)
